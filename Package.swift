@@ -1,0 +1,49 @@
+// swift-tools-version:6.1
+// Verdict: a packet classifier for Kubernetes and Calico network policy.
+//
+// Module graph (see README "Module map"): policy-side modules are pure Swift and never import C;
+// everything that touches libpcap or libbpf sits behind its own system-library target.
+import PackageDescription
+
+let package = Package(
+    name: "Verdict",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "verdict", targets: ["verdict"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Calico selector language: tokenizer, parser, AST, canonical form, evaluation.
+        .target(name: "Selectors"),
+        // IP addresses and CIDR blocks: strict parsing, canonical printing.
+        .target(name: "Addresses"),
+        // Resources as Verdict understands them: loading (YAML/JSON), strict validation,
+        // Kubernetes → Calico conversion, and the resolved inventory of endpoints.
+        .target(name: "PolicyModel", dependencies: ["Selectors", "Addresses", .product(name: "Yams", package: "Yams")]),
+        // The slow, obviously correct oracle: one connection in, a verdict with its full trail out.
+        .target(name: "ReferenceEvaluator", dependencies: ["PolicyModel", "Selectors"]),
+        // Zero-allocation L2–L4 header parsing into a flow key (same contract as bpf/lib/parse.h).
+        .target(name: "Packets"),
+        // libpcap, with the `bpf_insn` rename that lets it coexist with linux/bpf.h.
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        // Capture files in and out through libpcap.
+        .target(name: "PcapIO", dependencies: ["CPcap", "Packets"]),
+        // One ParsableCommand per file; the `verdict` executable is a thin shell over these.
+        .target(name: "VerdictCommands", dependencies: [
+            "Selectors", "PolicyModel", "ReferenceEvaluator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "verdict", dependencies: ["VerdictCommands"]),
+
+        .testTarget(name: "SelectorsTests", dependencies: ["Selectors"]),
+        .testTarget(name: "AddressesTests", dependencies: ["Addresses"]),
+        .testTarget(name: "PolicyModelTests", dependencies: ["PolicyModel"]),
+        .testTarget(name: "ReferenceEvaluatorTests", dependencies: ["ReferenceEvaluator", "PolicyModel"]),
+        .testTarget(name: "PacketsTests", dependencies: ["Packets"]),
+        .testTarget(name: "PcapIOTests", dependencies: ["PcapIO", "Packets"]),
+        .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "PolicyModel", "ReferenceEvaluator"]),
+    ]
+)
