@@ -41,7 +41,6 @@ let package = Package(
         .testTarget(name: "SelectorsTests", dependencies: ["Selectors"]),
         .testTarget(name: "AddressesTests", dependencies: ["Addresses"]),
         .testTarget(name: "PolicyModelTests", dependencies: ["PolicyModel"]),
-        .testTarget(name: "ReferenceEvaluatorTests", dependencies: ["ReferenceEvaluator", "PolicyModel"]),
         .testTarget(name: "PacketsTests", dependencies: ["Packets"]),
         .testTarget(name: "PcapIOTests", dependencies: ["PcapIO", "Packets"]),
         .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "PolicyModel", "ReferenceEvaluator"]),
