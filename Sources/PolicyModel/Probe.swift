@@ -41,7 +41,8 @@ public enum ProbeLoader {
         guard docs.count == 1, let root = docs.first?.root else {
             throw InputError(SourceLocation(file: file, line: 1, column: 1), field: "", "expected one JSON object {\"probes\": [...]}")
         }
-        let top = try root.fields(allowed: ["probes"], strict: true)
+        // `comment` lets a probes file document itself (JSON has no comments).
+        let top = try root.fields(allowed: ["probes", "comment"], strict: true)
         return try top.required("probes").sequence().map { c throws(InputError) in try probe(c) }
     }
 

@@ -26,8 +26,29 @@ struct Metadata {
     var cursor: Cursor
 }
 
+/// What to do with a policy that fails validation.
+public enum InvalidPolicyHandling: String, Sendable, CaseIterable {
+    /// Stop with an error naming the file, line, column and field (the default).
+    case reject
+    /// Leave the policy out and warn, as Felix does with a policy that fails its own validation
+    /// (F-VALF: "treating as missing").
+    case ignore
+}
+
 struct ResourceDecoder {
     var out = LoadedResources()
+    var invalidPolicies = InvalidPolicyHandling.reject
+
+    /// Decodes one policy document; in `.ignore` mode a validation failure drops the policy with a warning.
+    private mutating func policyDocument(_ root: Cursor, _ body: (inout LoadedResources) throws(InputError) -> Void) throws(InputError) {
+        do {
+            try body(&out)
+        } catch {
+            guard invalidPolicies == .ignore else { throw error }
+            out.diagnostics.append(Diagnostic(.invalidPolicyIgnored, error.location,
+                "ignoring an invalid policy, as Felix would: \(error.field.isEmpty ? "" : error.field + ": ")\(error.message)"))
+        }
+    }
 
     mutating func decode(_ doc: Document) throws(InputError) {
         try decodeObject(doc.root, isListItem: false)
@@ -53,9 +74,11 @@ struct ResourceDecoder {
         case (APIGroup.calicoV3, _), (APIGroup.calicoCRD, _):
             try decodeCalico(kind: kind, kindCursor: kindCursor, root: root, apiVersion: apiVersion)
         case (APIGroup.networking, "NetworkPolicy"):
-            let (f, meta) = try strictTop(root, specRequired: false)
-            let ns = meta.namespace ?? "default"
-            try out.policies.append(KubernetesPolicyDecoder.decode(spec: f["spec"], meta: meta, namespace: ns))
+            try policyDocument(root) { out throws(InputError) in
+                let (f, meta) = try Self.strictTop(root, specRequired: false)
+                let ns = meta.namespace ?? "default"
+                try out.policies.append(KubernetesPolicyDecoder.decode(spec: f["spec"], meta: meta, namespace: ns))
+            }
         case (APIGroup.networking, _):
             // Ingress, IngressClass, …: not network policy.
             skip(root, kind: kind, apiVersion: apiVersion)
@@ -96,17 +119,19 @@ struct ResourceDecoder {
     private mutating func decodeCalico(kind: String, kindCursor: Cursor, root: Cursor, apiVersion: String) throws(InputError) {
         switch kind {
         case "NetworkPolicy", "GlobalNetworkPolicy":
-            let (f, meta) = try strictTop(root, specRequired: false)
-            let global = kind == "GlobalNetworkPolicy"
-            try out.policies.append(CalicoPolicyDecoder.policy(spec: f["spec"], meta: meta, global: global, parent: root))
+            try policyDocument(root) { out throws(InputError) in
+                let (f, meta) = try Self.strictTop(root, specRequired: false)
+                let global = kind == "GlobalNetworkPolicy"
+                try out.policies.append(CalicoPolicyDecoder.policy(spec: f["spec"], meta: meta, global: global, parent: root))
+            }
         case "Tier":
-            let (f, meta) = try strictTop(root, specRequired: false)
+            let (f, meta) = try Self.strictTop(root, specRequired: false)
             try out.tiers.append(CalicoPolicyDecoder.tier(spec: f["spec"], meta: meta))
         case "Profile":
-            let (f, meta) = try strictTop(root, specRequired: false)
+            let (f, meta) = try Self.strictTop(root, specRequired: false)
             try out.profiles.append(CalicoPolicyDecoder.profile(spec: f["spec"], meta: meta))
         case "NetworkSet", "GlobalNetworkSet":
-            let (f, meta) = try strictTop(root, specRequired: false)
+            let (f, meta) = try Self.strictTop(root, specRequired: false)
             try out.networkSets.append(CalicoPolicyDecoder.networkSet(spec: f["spec"], meta: meta, global: kind == "GlobalNetworkSet"))
         case "HostEndpoint", "WorkloadEndpoint", "FelixConfiguration":
             try InventoryDecoder.decode(kind: kind, root: root, into: &out)
@@ -125,7 +150,7 @@ struct ResourceDecoder {
     }
 
     /// Reads apiVersion/kind/metadata/spec/status strictly, for policy kinds.
-    private func strictTop(_ root: Cursor, specRequired: Bool) throws(InputError) -> (Fields, Metadata) {
+    static func strictTop(_ root: Cursor, specRequired: Bool) throws(InputError) -> (Fields, Metadata) {
         let f = try root.fields(allowed: ["apiVersion", "kind", "metadata", "spec", "status"], strict: true)
         let meta = try Self.metadata(root, strict: true)
         if specRequired { _ = try f.required("spec") }
@@ -164,8 +189,10 @@ public enum ResourceLoader {
     /// Reads every input. Directories contribute their `*.yaml`, `*.yml` and `*.json` files in name
     /// order (recursively with `recursive`). The first invalid resource stops the load with an
     /// `InputError`; nothing is evaluated from a partially valid set.
-    public static func load(_ inputs: [Input], recursive: Bool, readStdin: () -> String? = ResourceLoader.readStandardInput) throws(InputError) -> LoadedResources {
+    public static func load(_ inputs: [Input], recursive: Bool, invalidPolicies: InvalidPolicyHandling = .reject,
+                            readStdin: () -> String? = ResourceLoader.readStandardInput) throws(InputError) -> LoadedResources {
         var decoder = ResourceDecoder()
+        decoder.invalidPolicies = invalidPolicies
         for input in inputs {
             if input.path == "-" {
                 guard let text = readStdin() else {

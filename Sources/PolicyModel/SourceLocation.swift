@@ -62,6 +62,7 @@ public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
         case notICMPWithoutProtocol = "noticmp-without-protocol"
         case inactiveEndpoint = "inactive-endpoint"
         case duplicateResource = "duplicate-resource"
+        case invalidPolicyIgnored = "invalid-policy-ignored"
     }
     public var code: Code
     public var location: SourceLocation

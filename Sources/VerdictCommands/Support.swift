@@ -30,6 +30,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension PolicySet.Options.TieBreak: ExpressibleByArgument {}
+extension InvalidPolicyHandling: ExpressibleByArgument {}
 
 /// `-f/--filename` (repeatable: file, directory or `-`), `-R`, and evaluation options.
 struct PolicyInputOptions: ParsableArguments {
@@ -44,6 +45,10 @@ struct PolicyInputOptions: ParsableArguments {
             help: "How policies with equal order are ordered: head (Calico 3.32+: name/namespace/kind) or legacy (≤3.31: namespace/name).")
     var tieBreak: PolicySet.Options.TieBreak = .head
 
+    @Option(name: .customLong("invalid-policies"),
+            help: "What to do with a policy that fails validation: reject (error, exit 2) or ignore (drop it with a warning, as Felix does).")
+    var invalidPolicies: InvalidPolicyHandling = .reject
+
     @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Do not print warnings on standard error.")
     var quiet = false
 
@@ -53,7 +58,7 @@ struct PolicyInputOptions: ParsableArguments {
             throw ValidationError("give at least one -f/--filename (a file, a directory, or - for standard input)")
         }
         do throws(InputError) {
-            let loaded = try ResourceLoader.load(filenames.map(ResourceLoader.Input.init), recursive: recursive)
+            let loaded = try ResourceLoader.load(filenames.map(ResourceLoader.Input.init), recursive: recursive, invalidPolicies: invalidPolicies)
             var options = PolicySet.Options()
             options.tieBreak = tieBreak
             let set = try PolicySet.resolve(loaded, options: options)

@@ -14,7 +14,14 @@ struct ConformanceTests {
         var inputs = [ResourceLoader.Input(inventory.path)]
         let policies = caseDir.appendingPathComponent("policies.yaml")
         if FileManager.default.fileExists(atPath: policies.path) { inputs.append(ResourceLoader.Input(policies.path)) }
-        return try PolicySet.resolve(ResourceLoader.load(inputs, recursive: false))
+        // options.json: loader options for the case, e.g. {"invalidPolicies": "ignore"} (Felix-compatible mode).
+        var handling = InvalidPolicyHandling.reject
+        if let data = FileManager.default.contents(atPath: caseDir.appendingPathComponent("options.json").path),
+           let obj = try JSONSerialization.jsonObject(with: data) as? [String: String],
+           let v = obj["invalidPolicies"].flatMap(InvalidPolicyHandling.init(rawValue:)) {
+            handling = v
+        }
+        return try PolicySet.resolve(ResourceLoader.load(inputs, recursive: false, invalidPolicies: handling))
     }
 
     @Test("every conformance case directory has probes") func casesExist() {
