@@ -62,11 +62,12 @@ enum CalicoPolicyDecoder {
         }
 
         // GNP flag combinations (V28–V30).
-        if preDNAT && doNotTrack { throw specCursor.error("preDNAT and doNotTrack cannot both be true") }
+        if preDNAT && doNotTrack { throw f["preDNAT"]!.error("preDNAT and doNotTrack cannot both be true") }
         if preDNAT && !egress.isEmpty { throw (f["egress"] ?? specCursor).error("preDNAT policy cannot have any egress rules") }
         if preDNAT && types.contains(.egress) { throw (f["types"] ?? specCursor).error("preDNAT policy cannot have 'Egress' type") }
         if (preDNAT || doNotTrack) && !applyOnForward {
-            throw (f["applyOnForward"] ?? specCursor).error("applyOnForward must be true if either preDNAT or doNotTrack is true")
+            throw InputError((f["applyOnForward"] ?? specCursor).location, field: specCursor.join("applyOnForward"),
+                             "applyOnForward must be true if either preDNAT or doNotTrack is true")
         }
 
         var p = Policy(kind: kind, name: meta.name, namespace: namespace, tier: tier, order: order, selector: selector,
@@ -181,6 +182,15 @@ enum CalicoPolicyDecoder {
         guard let c else { return e }
         let f = try c.fields(allowed: entityFields, strict: true)
         if let sc = f["services"] {
+            // Calico's own combination errors (V21) come first, so a mistake is named as Calico names it.
+            let combos: [(String, [String])] = [
+                ("cannot specify NamespaceSelector and Services on the same rule", ["namespaceSelector"]),
+                ("cannot specify Selector/NotSelector and Services on the same rule", ["selector", "notSelector"]),
+                ("cannot specify ServiceAccounts and Services on the same rule", ["serviceAccounts"]),
+                ("cannot specify Nets/NotNets and Services on the same rule", ["nets", "notNets"]),
+            ]
+            for (message, keys) in combos where keys.contains(where: { f[$0] != nil }) { throw sc.error(message) }
+            if !isSource && (f["ports"] != nil || f["notPorts"] != nil) { throw sc.error("ports and notPorts cannot be specified with services") }
             // Services in rules need EndpointSlices, which the inventory does not model. Refuse rather
             // than evaluate a rule without its main condition.
             throw sc.error("'services' rules are not supported by Verdict (they need Kubernetes EndpointSlices); use a selector or nets instead")
@@ -223,13 +233,20 @@ enum CalicoPolicyDecoder {
 
     /// Whole-rule checks that span fields (V2–V11, and the notICMP note).
     static func validate(_ r: Rule, fields f: Fields, cursor c: Cursor) throws(InputError) {
-        let pc = f["protocol"] ?? c
+        // The entity fields of the rule, to point errors at the list that is wrong (as Calico's
+        // validator names the field).
+        func entityField(_ side: String, _ key: String) -> Cursor? {
+            guard let sc = f[side], let sf = try? sc.fields(allowed: [], strict: false) else { return nil }
+            return sf[key]
+        }
+        let portFields = ["source", "destination"].flatMap { side in ["ports", "notPorts"].compactMap { entityField(side, $0) } }
+            .filter { (try? $0.sequence().isEmpty) == false }
         let allPorts = r.source.ports + r.source.notPorts + r.destination.ports + r.destination.notPorts
-        if !allPorts.isEmpty {
+        if !allPorts.isEmpty, let at = portFields.first {
             if let p = r.protocol {
-                if !p.supportsPorts { throw pc.error("rules that specify ports must set protocol to TCP or UDP or SCTP") }
+                if !p.supportsPorts { throw at.error("rules that specify ports must set protocol to TCP or UDP or SCTP") }
             } else if allPorts.contains(where: { if case .range = $0 { return true } else { return false } }) {
-                throw c.error("rules with numeric port or port range must set protocol to TCP or UDP or SCTP")
+                throw at.error("rules with numeric port or port range must set protocol to TCP or UDP or SCTP")
             }
         }
         if r.icmp != nil {
@@ -238,16 +255,21 @@ enum CalicoPolicyDecoder {
         if r.notICMP != nil, let p = r.protocol, !p.isICMP {
             throw (f["notICMP"] ?? c).error("ICMP fields require protocol to be ICMP or ICMPv6")
         }
-        for (spec, key) in [(r.protocol, "protocol"), (r.notProtocol, "notProtocol")] {
-            guard let spec, let v = r.ipVersion else { continue }
-            if spec.number == 1 && v == .v6 { throw (f[key] ?? c).error("protocol ICMP requires ipVersion 4") }
-            if spec.number == 58 && v == .v4 { throw (f[key] ?? c).error("protocol ICMPv6 requires ipVersion 6") }
+        for spec in [r.protocol, r.notProtocol] {
+            guard let spec, let v = r.ipVersion, let vc = f["ipVersion"] else { continue }
+            if spec.number == 1 && v == .v6 { throw vc.error("protocol ICMP requires ipVersion 4") }
+            if spec.number == 58 && v == .v4 { throw vc.error("protocol ICMPv6 requires ipVersion 6") }
         }
-        let nets = r.source.nets + r.source.notNets + r.destination.nets + r.destination.notNets
-        if let v = r.ipVersion, nets.contains(where: { $0.family != v }) {
-            throw c.error("rule IP version doesn't match CIDR version")
+        let netFields: [(Cursor, [CIDR])] = [("source", "nets", r.source.nets), ("source", "notNets", r.source.notNets),
+                                             ("destination", "nets", r.destination.nets), ("destination", "notNets", r.destination.notNets)]
+            .compactMap { side, key, list in entityField(side, key).map { ($0, list) } }
+        if let v = r.ipVersion, let (at, _) = netFields.first(where: { $0.1.contains { $0.family != v } }) {
+            throw at.error("rule IP version doesn't match CIDR version")
         }
-        if Set(nets.map(\.family)).count > 1 { throw c.error("rule contains both IPv4 and IPv6 CIDRs") }
+        if let first = netFields.lazy.flatMap({ $0.1 }).first,
+           let (at, _) = netFields.first(where: { $0.1.contains { $0.family != first.family } }) {
+            throw at.error("rule contains both IPv4 and IPv6 CIDRs")
+        }
     }
 
     // MARK: Tier, Profile, network sets

@@ -70,7 +70,9 @@ enum KubernetesPolicyDecoder {
             }
             switch op {
             case "In", "NotIn":
-                if values.isEmpty { throw (ef["values"] ?? ec).error("must be specified when `operator` is 'In' or 'NotIn'") }
+                if values.isEmpty {
+                    throw InputError((ef["values"] ?? ec).location, field: ec.join("values"), "must be specified when `operator` is 'In' or 'NotIn'")
+                }
                 let set = Array(Set(values)).sorted()
                 terms.append(op == "In" ? .inSet(key, set) : .notInSet(key, set))
             case "Exists", "DoesNotExist":

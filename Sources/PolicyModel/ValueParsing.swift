@@ -116,8 +116,15 @@ enum Values {
                 default: break
                 }
             }
-            throw InputError(loc, field: c.path, "invalid selector \(quoted(text)): \(error.message)")
+            throw InputError(loc, field: c.path,
+                             "invalid selector \(quoted(text)): \(error.message) (Calico: failed to validate Field: \(fieldName(c.path)) because of Tag: selector)")
         }
+    }
+
+    /// Calico's Go field name for a path such as `spec.ingress[0].source.selector` → `Selector`.
+    static func fieldName(_ path: String) -> String {
+        let last = path.split(separator: ".").last.map(String.init) ?? path
+        return last.prefix(1).uppercased() + last.dropFirst()
     }
 
     static func quoted(_ s: String) -> String { s.contains("\"") ? "'\(s)'" : "\"\(s)\"" }
