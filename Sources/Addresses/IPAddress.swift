@@ -153,7 +153,7 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         if s.isEmpty { return [] }
         var out: [UInt16] = []
         for part in s.split(separator: ":", omittingEmptySubsequences: false) {
-            guard (1...4).contains(part.count), let v = UInt16(part, radix: 16) else { return nil }
+            guard (1...4).contains(part.count), part.allSatisfy({ $0.isHexDigit }), let v = UInt16(part, radix: 16) else { return nil }
             out.append(v)
         }
         return out

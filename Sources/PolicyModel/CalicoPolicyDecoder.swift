@@ -13,7 +13,7 @@ enum CalicoPolicyDecoder {
     static func policy(spec: Cursor?, meta: Metadata, global: Bool, parent: Cursor) throws(InputError) -> Policy {
         let kind: PolicyKind = global ? .globalNetworkPolicy : .networkPolicy
         try validatePolicyName(meta, global: global)
-        let specCursor = spec ?? Cursor(node: .scalar(.init("")), file: parent.file, path: "spec")
+        let specCursor = spec ?? Cursor.emptyMapping(file: parent.file, path: "spec")
         let f = try specCursor.fields(allowed: global ? gnpSpecFields : npSpecFields, strict: true)
 
         var namespace: String? = nil

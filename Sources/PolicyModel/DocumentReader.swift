@@ -27,6 +27,11 @@ struct Cursor {
 
     func error(_ message: String) -> InputError { InputError(location, field: path, message) }
 
+    /// Stands in for an omitted section (a policy without `spec`), which reads as an empty mapping.
+    static func emptyMapping(file: String, path: String) -> Cursor {
+        Cursor(node: .mapping(Node.Mapping([])), file: file, path: path)
+    }
+
     /// An error about a child field that is missing, reported at this (parent) node.
     func missing(_ key: String) -> InputError {
         InputError(location, field: join(key), "required field '\(key)' is missing")

@@ -9,7 +9,7 @@ enum KubernetesPolicyDecoder {
         guard Values.isDNS1123Subdomain(meta.name) else {
             throw meta.cursor.error("invalid name '\(meta.name)': must be a lowercase DNS-1123 subdomain")
         }
-        let specCursor = spec ?? Cursor(node: .scalar(.init("")), file: meta.cursor.file, path: "spec")
+        let specCursor = spec ?? Cursor.emptyMapping(file: meta.cursor.file, path: "spec")
         let f = try specCursor.fields(allowed: ["podSelector", "policyTypes", "ingress", "egress"], strict: true)
         let podSelector = try f["podSelector"].map { c throws(InputError) in try labelSelector(c, isPodSelector: true) }
             ?? Selector(.equals(CalicoLabels.orchestrator, CalicoLabels.kubernetesOrchestrator))

@@ -66,7 +66,10 @@ struct ResourceDecoder {
         out.documentCount += 1
 
         if kind == "List" || (kind.hasSuffix("List") && top["items"] != nil) {
-            for item in try (top["items"]?.sequence() ?? []) { try decodeObject(item, isListItem: true) }
+            // Field paths in errors are relative to the resource, as kubectl reports them.
+            for item in try (top["items"]?.sequence() ?? []) {
+                try decodeObject(Cursor(node: item.node, file: item.file, path: ""), isListItem: true)
+            }
             return
         }
 
