@@ -161,4 +161,35 @@ func runVerdict(_ arguments: [String], stdin: String? = nil) throws -> ProcessRe
         #expect(r.stderr.contains("policy typo selects no endpoint"), "\(r.stderr)")
         #expect(r.stderr.contains("did you mean 'backend'"), "\(r.stderr)")
     }
+
+    /// The ICMP how-to's `allow-host-unreachable` selects no Kubernetes pod: Calico labels pods
+    /// `projectcalico.org/orchestrator: k8s`, not `kubernetes`.
+    @Test func orchestratorKubernetesSelectsNoPodAndWarns() throws {
+        let inv = try writeTemp("inv5.yaml", Self.inventory + """
+
+        ---
+        apiVersion: projectcalico.org/v3
+        kind: GlobalNetworkPolicy
+        metadata:
+          name: allow-host-unreachable
+        spec:
+          selector: projectcalico.org/orchestrator == 'kubernetes'
+          types:
+          - Ingress
+          ingress:
+          - action: Allow
+            protocol: ICMP
+            icmp:
+              type: 3
+              code: 1
+        """)
+        // With the policy selecting nothing, TCP to fe is still allowed (no policy applies to fe).
+        let pr = try writeTemp("p5.json", """
+        {"probes": [{"src": {"ip": "203.0.113.5"}, "dst": {"endpoint": "prod/fe"}, "protocol": "TCP", "port": 8080, "expect": "allow"}]}
+        """)
+        let r = try runVerdict(["check", "-f", inv, "--probes", pr])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("policy allow-host-unreachable selects no endpoint"), "\(r.stderr)")
+        #expect(r.stderr.contains("did you mean 'k8s'"), "\(r.stderr)")
+    }
 }

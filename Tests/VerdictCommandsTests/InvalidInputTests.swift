@@ -15,7 +15,7 @@ struct InvalidCase: Decodable, Sendable, CustomTestStringConvertible {
     var testDescription: String { file }
 }
 
-struct InvalidInputTests {
+@Suite(.serialized) struct InvalidInputTests {
     static var cases: [InvalidCase] {
         let url = FixturePaths.invalid.appendingPathComponent("cases.json")
         guard let data = try? Data(contentsOf: url) else { return [] }
@@ -45,5 +45,17 @@ struct InvalidInputTests {
                 #expect(abs(error.location.line - c.line) <= 2, "\(error)")
             }
         }
+    }
+
+    @Test("the verdict binary exits 2 and prints the one-line message", arguments: InvalidInputTests.cases)
+    func exitCode(_ c: InvalidCase) throws {
+        let path = FixturePaths.invalid.appendingPathComponent(c.file).path
+        let probes = FileManager.default.temporaryDirectory.appendingPathComponent("verdict-empty-probes-\(getpid()).json")
+        try #"{"probes": []}"#.write(to: probes, atomically: true, encoding: .utf8)
+        let r = try runVerdict(["check", "-f", path, "--probes", probes.path])
+        #expect(r.status == 2, "\(c.file): \(r.stderr)")
+        #expect(r.stderr.contains("\(c.file):"), "\(r.stderr)")
+        #expect(r.stderr.contains(c.messageContains), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
     }
 }
