@@ -21,7 +21,9 @@ enum CalicoPolicyDecoder {
 
         let tier = try f["tier"]?.nonEmptyString() ?? "default"
         let order = try f["order"]?.double()
-        let selector = try f["selector"].map { c throws(InputError) in try noGlobal(Values.selector(c), c) } ?? .all
+        // An omitted selector is the empty selector (all()), but it must stay "empty" for the GNP
+        // namespaceSelector rewrite, which only prepends a selector that was written (§2.2).
+        let selector = try f["selector"].map { c throws(InputError) in try noGlobal(Values.selector(c), c) } ?? Self.emptySelector
         let saSelector = try f["serviceAccountSelector"].map { c throws(InputError) in try noGlobal(Values.selector(c), c) }
         let nsSelector = try f["namespaceSelector"].map { c throws(InputError) in try noGlobal(Values.selector(c), c) }
 
@@ -77,6 +79,8 @@ enum CalicoPolicyDecoder {
         Normalizer.finishPolicy(&p)
         return p
     }
+
+    static let emptySelector = try! Selector(parsing: "")
 
     static func noGlobal(_ s: Selector, _ c: Cursor) throws(InputError) -> Selector {
         if s.containsGlobal { throw c.error("global() can only be used in an EntityRule namespaceSelector") }
