@@ -99,7 +99,7 @@ struct KubernetesConversionTests {
         ("podSelector:\n  matchExpressions: [{key: a, operator: In, values: []}]", "must be specified when `operator` is 'In' or 'NotIn'",
          "spec.podSelector.matchExpressions[0].values", 8, 55),
         ("podSelector:\n  matchExpressions: [{key: a, operator: NotIn}]", "must be specified when `operator` is 'In' or 'NotIn'",
-         "spec.podSelector.matchExpressions[0]", 8, 24),
+         "spec.podSelector.matchExpressions[0].values", 8, 24),
         ("podSelector:\n  matchExpressions: [{key: a, operator: Exists, values: [x]}]", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
          "spec.podSelector.matchExpressions[0].values", 8, 59),
         ("podSelector:\n  matchExpressions: [{key: a, operator: Equals, values: [x]}]", "not a valid selector operator 'Equals'",

@@ -206,6 +206,32 @@ struct LoaderFileTests {
         #expect(deep.policies.map(\.name) == ["from-a", "from-b", "from-m-c", "from-m-deeper-d", "from-z"])
     }
 
+    @Test("-R does not loop through a symbolic link to an ancestor directory")
+    func symlinkCycle() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        try dir.write("a.yaml", gnp("only-once"))
+        try FileManager.default.createDirectory(atPath: dir.path + "/sub", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/sub/up", withDestinationPath: "..")
+        withKnownIssue("FileWalker.walk follows symlinked directories without a visited set: sub/up -> .. is walked ~40 levels deep (until ELOOP), so a.yaml is read many times") {
+            let r = try ResourceLoader.load([.init(dir.path)], recursive: true)
+            #expect(r.policies.map(\.name) == ["only-once"])
+        }
+    }
+
+    @Test("a UTF-8 byte order mark is accepted, from a file and from stdin")
+    func byteOrderMark() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let text = "\u{FEFF}" + gnp("bom")
+        try dir.write("bom.yaml", text)
+        #expect(try ResourceLoader.load([.init(dir.path + "/bom.yaml")], recursive: false).policies.map(\.name) == ["bom"])
+        withKnownIssue("DocumentReader.documents(of:) does not skip a leading U+FEFF (files lose it in String(data:encoding:), stdin and load(text:) keep it): 'did not find expected <document start>' at 2:1") {
+            let r = try ResourceLoader.load([.init("-")], recursive: false, readStdin: { text })
+            #expect(r.policies.map(\.name) == ["bom"])
+        }
+    }
+
     @Test("several inputs are read in the order given; a single file is read whatever its extension")
     func inputsInOrder() throws {
         let dir = try TemporaryDirectory()
@@ -276,6 +302,28 @@ struct LoaderFileTests {
 
         let none = inputError { () throws(InputError) in try ResourceLoader.load([.init("-")], recursive: false, readStdin: { nil }) }
         #expect(none?.message == "cannot read standard input")
+    }
+
+    @Test("invalidPolicies: .ignore drops an invalid policy with a warning, as Felix does; other kinds still fail")
+    func ignoreInvalidPolicies() throws {
+        let text = documents(gnp("good"),
+                             "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: bad}\nspec:\n  ingress: [{action: allow}]\n",
+                             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: k, namespace: prod}\nspec: {podSelector: {matchLabels: {app: 'a b'}}}\n",
+                             gnp("also-good"))
+        let r = try ResourceLoader.load([.init("-")], recursive: false, invalidPolicies: .ignore, readStdin: { text })
+        #expect(r.policies.map(\.name) == ["good", "also-good"])
+        #expect(r.diagnostics.map(\.code) == [.invalidPolicyIgnored, .invalidPolicyIgnored])
+        #expect(r.diagnostics[0].message.contains("spec.ingress[0].action: invalid action 'allow'"))
+        #expect(r.diagnostics[0].location == PolicyModel.SourceLocation(file: "<stdin>", line: 10, column: 22))
+
+        let rejected = inputError { () throws(InputError) in try ResourceLoader.load([.init("-")], recursive: false, readStdin: { text }) }
+        #expect(rejected?.message.contains("invalid action 'allow'") == true)
+
+        let badTier = "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t}\nspec: {ordr: 1}\n"
+        let tierError = inputError { () throws(InputError) in
+            try ResourceLoader.load([.init("-")], recursive: false, invalidPolicies: .ignore, readStdin: { badTier })
+        }
+        #expect(tierError?.message.contains("unknown field 'ordr'") == true)
     }
 
     @Test("stdin does not skip probe-shaped documents (only directory walks do)")
