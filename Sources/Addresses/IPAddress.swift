@@ -160,6 +160,10 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     static func formatV6(high: UInt64, low: UInt64) -> String {
+        // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad (`::ffff:1.2.3.4`).
+        if high == 0 && low >> 32 == 0xffff {
+            return "::ffff:" + IPAddress(v4: UInt32(truncatingIfNeeded: low)).description
+        }
         var g = [UInt16](repeating: 0, count: 8)
         for i in 0..<4 { g[i] = UInt16(truncatingIfNeeded: high >> UInt64(48 - 16 * i)) }
         for i in 0..<4 { g[4 + i] = UInt16(truncatingIfNeeded: low >> UInt64(48 - 16 * i)) }

@@ -132,8 +132,8 @@ enum CalicoPolicyDecoder {
         }
         r.protocol = try f["protocol"].map { c throws(InputError) in try Values.protocol(c) }
         r.notProtocol = try f["notProtocol"].map { c throws(InputError) in try Values.protocol(c) }
-        r.icmp = try f["icmp"].map { c throws(InputError) in try icmpFields(c) }
-        r.notICMP = try f["notICMP"].map { c throws(InputError) in try icmpFields(c) }
+        r.icmp = try f["icmp"].flatMap { c throws(InputError) in try icmpFields(c) }
+        r.notICMP = try f["notICMP"].flatMap { c throws(InputError) in try icmpFields(c) }
         r.source = try entity(f["source"], path: c.join("source"), context: context, isSource: true)
         r.destination = try entity(f["destination"], path: c.join("destination"), context: context, isSource: false)
         if let mc = f["metadata"] {
@@ -148,7 +148,9 @@ enum CalicoPolicyDecoder {
         return r
     }
 
-    static func icmpFields(_ c: Cursor) throws(InputError) -> ICMPMatch {
+    /// Nil for `{}`: Calico accepts an empty ICMP match, which constrains nothing (only a code
+    /// without a type is invalid, V6).
+    static func icmpFields(_ c: Cursor) throws(InputError) -> ICMPMatch? {
         let f = try c.fields(allowed: ["type", "code"], strict: true)
         let type = try f["type"].map { t throws(InputError) in try t.int() }
         let code = try f["code"].map { t throws(InputError) in try t.int() }
@@ -156,7 +158,7 @@ enum CalicoPolicyDecoder {
         if let k = code, !(0...255).contains(k) { throw f["code"]!.error("ICMP code must be between 0 and 255 (found \(k))") }
         guard let t = type else {
             if code != nil { throw f["code"]!.error("ICMP code specified without an ICMP type") }
-            throw c.error("ICMP match needs a type")
+            return nil
         }
         return ICMPMatch(type: UInt8(t), code: code.map { UInt8($0) })
     }

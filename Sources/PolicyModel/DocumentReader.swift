@@ -125,10 +125,11 @@ struct Cursor {
     /// any other key is an error naming the key, otherwise it is ignored (inventory pasted from
     /// `kubectl get -o yaml` carries many fields Verdict does not read).
     func fields(allowed: Set<String>, strict: Bool) throws(InputError) -> Fields {
-        if isNull { return Fields(parent: self, entries: [:], order: []) }
+        if isNull { return Fields(parent: self, entries: [:], order: [], keyLocations: [:]) }
         guard case let .mapping(m) = node else { throw error("expected a mapping, found \(kindName)") }
         var entries: [String: Cursor] = [:]
         var order: [String] = []
+        var keyLocations: [String: SourceLocation] = [:]
         for (k, v) in m {
             guard case let .scalar(ks) = k else {
                 throw InputError(Cursor(node: k, file: file, path: path).location, field: path, "mapping keys must be strings")
@@ -141,9 +142,10 @@ struct Cursor {
                 throw InputError(keyLocation, field: join(key), "unknown field '\(key)'\(hint)")
             }
             entries[key] = Cursor(node: v, file: file, path: join(key))
+            keyLocations[key] = keyLocation
             order.append(key)
         }
-        return Fields(parent: self, entries: entries, order: order)
+        return Fields(parent: self, entries: entries, order: order, keyLocations: keyLocations)
     }
 
     /// A `map[string]string` such as labels or annotations.
@@ -166,6 +168,8 @@ struct Fields {
     let parent: Cursor
     let entries: [String: Cursor]
     let order: [String]
+    /// Where each key is written, for errors about the key itself (e.g. an invalid label key).
+    let keyLocations: [String: SourceLocation]
 
     subscript(_ key: String) -> Cursor? {
         guard let c = entries[key], !c.isNull else { return nil }
@@ -207,6 +211,8 @@ enum DocumentReader {
     /// `compose_all` sequence would instead stop quietly at the first error (TOOLCHAIN §4).
     static func documents(of text: String, file: String) throws(InputError) -> [Document] {
         var out: [Document] = []
+        // A UTF-8 byte order mark survives on standard input; files lose it when decoded.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         do {
             let parser = try Parser(yaml: text, resolver: .basic, encoding: .utf8)
             while let node = try parser.nextRoot() {
@@ -226,6 +232,10 @@ enum DocumentReader {
             var msg = "YAML syntax error: \(problem)"
             if let context { msg += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
             return InputError(SourceLocation(file: file, line: mark.line, column: mark.column), field: "", msg)
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            return InputError(SourceLocation(file: file, line: context.mark.line, column: context.mark.column), field: "",
+                              "duplicate field \(keys) in one mapping")
         default:
             return InputError(SourceLocation(file: file, line: 0, column: 0), field: "", "YAML error: \(e)")
         }

@@ -24,7 +24,9 @@ enum FileWalker {
                 var sub: ObjCBool = false
                 FileManager.default.fileExists(atPath: p, isDirectory: &sub)
                 if sub.boolValue {
-                    if recursive { try walk(p) }
+                    // Like `kubectl -R`, do not follow symbolic links to directories (they can loop).
+                    let isLink = (try? FileManager.default.destinationOfSymbolicLink(atPath: p)) != nil
+                    if recursive && !isLink { try walk(p) }
                 } else if extensions.contains((name as NSString).pathExtension.lowercased()) {
                     out.append((p, true))
                 }

@@ -52,7 +52,7 @@ enum KubernetesPolicyDecoder {
             let labels = try mc.stringMap()
             let lf = try mc.fields(allowed: [], strict: false)
             for k in labels.keys.sorted() {
-                if let p = Values.labelKeyProblem(k) { throw InputError(lf.entries[k]!.location, field: mc.join(k), p) }
+                if let p = Values.labelKeyProblem(k) { throw InputError(lf.keyLocations[k]!, field: mc.join(k), p) }
                 if let p = Values.labelValueProblem(labels[k]!) { throw lf.entries[k]!.error(p) }
                 terms.append(.equals(k, labels[k]!))
             }

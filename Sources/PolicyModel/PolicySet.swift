@@ -150,6 +150,13 @@ public struct PolicySet: Sendable {
                     profiles[name] = namespaceProfile(ns)
                     continue
                 }
+                // ksa.<ns>.<sa>: Calico derives it from the service account; without one in the
+                // inventory it carries only the name label, as for pods.
+                let parts = name.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+                if parts.count == 3, parts[0] == "ksa" {
+                    profiles[name] = serviceAccountProfile(namespace: String(parts[1]), name: String(parts[2]), location: wep.location)
+                    continue
+                }
                 throw InputError(wep.location, field: "spec.profiles", "profile '\(name)' is not defined")
             }
             var own = wep.labels
@@ -272,7 +279,12 @@ public struct PolicySet: Sendable {
         case .head:
             return "\(p.name)/\(p.namespace ?? "")/\(p.kind.rawValue)"
         case .legacy:
-            let name = p.kind == .kubernetesNetworkPolicy ? "knp.default.\(p.name)" : p.name
+            // ≤3.31 stored Kubernetes policies as knp.default.<name> and default-tier Calico policies
+            // as default.<name> (SEMANTICS §1.1); other tiers' names already carry the tier prefix.
+            let name: String
+            if p.kind == .kubernetesNetworkPolicy { name = "knp.default.\(p.name)" }
+            else if p.tier == "default" && !p.name.contains(".") { name = "default.\(p.name)" }
+            else { name = p.name }
             return p.namespace.map { "\($0)/\(name)" } ?? name
         }
     }

@@ -172,7 +172,7 @@ struct ResourceDecoder {
             let lf = try lc.fields(allowed: [], strict: false)
             for k in lf.order {
                 if let p = Values.labelKeyProblem(k) {
-                    throw InputError(lf.entries[k]!.location, field: lc.join(k), p)
+                    throw InputError(lf.keyLocations[k]!, field: lc.join(k), p)
                 }
                 if let p = Values.labelValueProblem(labels[k] ?? "") { throw lf.entries[k]!.error(p) }
             }

@@ -50,16 +50,12 @@ public struct InputError: Error, Hashable, Sendable, CustomStringConvertible {
 /// nothing, a kind it skips). Printed on stderr as `FILE:LINE:COL: warning: MESSAGE`.
 public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable, Codable {
-        case selectorMatchesNothing = "selector-matches-nothing"
-        case policySelectsNothing = "policy-selects-nothing"
         case skippedKind = "skipped-kind"
         case stagedPolicy = "staged-policy"
         case undefinedTier = "undefined-tier"
         case missingNamespace = "missing-namespace"
         case syntheticAddress = "synthetic-address"
         case sharedAddress = "shared-address"
-        case l7NotEvaluated = "l7-not-evaluated"
-        case notICMPWithoutProtocol = "noticmp-without-protocol"
         case inactiveEndpoint = "inactive-endpoint"
         case duplicateResource = "duplicate-resource"
         case invalidPolicyIgnored = "invalid-policy-ignored"

@@ -187,10 +187,8 @@ struct PolicySetEndpointTests {
               profiles: [kns.prod, ksa.prod.default]
 
             """)
-        withKnownIssue("PolicySet.resolve derives missing kns.<ns> profiles for WorkloadEndpoints but throws \"profile 'ksa.prod.default' is not defined\" for ksa.<ns>.<sa>") {
-            let set = try resolve(text)
-            #expect(set.endpoint(id: "prod/web-1")?.effectiveLabels["pcsa.projectcalico.org/name"] == "default")
-        }
+        let set = try resolve(text)
+        #expect(set.endpoint(id: "prod/web-1")?.effectiveLabels["pcsa.projectcalico.org/name"] == "default")
     }
 
     @Test("HostEndpoint: own labels then profile labels; expectedIPs are its addresses; never synthetic")
@@ -386,10 +384,8 @@ struct PolicySetOrderTests {
         let pols = try #require(set.tiers.first { $0.tier.name == "default" }).policies
         // HEAD is unaffected by the prefix question.
         #expect(try resolve(unprefixed).allPolicies.map(\.name) == ["a", "b", "m", "z"])
-        withKnownIssue("PolicySet.tieBreakKey(.legacy) uses the bare name; ≤3.31 compared 'prod/default.m' with 'prod/knp.default.z', so m sorts first") {
-            #expect(pols.map(\.name) == ["b", "m", "z", "a"])
-            #expect(PolicySet.tieBreakKey(pols[1], .legacy) == "prod/default.m")
-        }
+        #expect(pols.map(\.name) == ["b", "m", "z", "a"])
+        #expect(PolicySet.tieBreakKey(pols[1], .legacy) == "prod/default.m")
     }
 
     @Test("a Kubernetes and a Calico policy with the same name are different policies; HEAD puts the Kubernetes one first")

@@ -340,11 +340,9 @@ struct ValidationTests {
 
     @Test("an empty icmp match is valid in Calico (only code-without-type is rejected) and constrains nothing")
     func emptyICMP() throws {
-        withKnownIssue("CalicoPolicyDecoder.icmpFields rejects `icmp: {}` with 'ICMP match needs a type'; Calico accepts it (ICMPFields with nil Type and Code)") {
-            let r = try onlyRule("ingress:\n- action: Allow\n  protocol: ICMP\n  icmp: {}")
-            #expect(r.icmp == nil)
-            #expect(r.protocol == .icmp)
-        }
+        let r = try onlyRule("ingress:\n- action: Allow\n  protocol: ICMP\n  icmp: {}")
+        #expect(r.icmp == nil)
+        #expect(r.protocol == .icmp)
     }
 
     @Test("V4: a named port without protocol is valid")
