@@ -28,7 +28,7 @@ let package = Package(
         // The slow, obviously correct oracle: one connection in, a verdict with its full trail out.
         .target(name: "ReferenceEvaluator", dependencies: ["PolicyModel", "Selectors"]),
         // Zero-allocation L2–L4 header parsing into a flow key (same contract as bpf/lib/parse.h).
-        .target(name: "Packets"),
+        .target(name: "Packets", dependencies: ["Addresses"]),
         // libpcap, with the `bpf_insn` rename that lets it coexist with linux/bpf.h.
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         // Capture files in and out through libpcap.
@@ -43,8 +43,8 @@ let package = Package(
         .testTarget(name: "SelectorsTests", dependencies: ["Selectors"]),
         .testTarget(name: "AddressesTests", dependencies: ["Addresses"]),
         .testTarget(name: "PolicyModelTests", dependencies: ["PolicyModel"]),
-        .testTarget(name: "PacketsTests", dependencies: ["Packets"]),
-        .testTarget(name: "PcapIOTests", dependencies: ["PcapIO", "Packets"]),
+        .testTarget(name: "PacketsTests", dependencies: ["Packets", "Addresses"]),
+        .testTarget(name: "PcapIOTests", dependencies: ["PcapIO", "Packets", "Addresses"]),
         .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "PolicyModel", "ReferenceEvaluator"]),
     ]
 )

@@ -18,12 +18,14 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     public let high: UInt64
     public let low: UInt64
 
+    @inlinable
     public init(v4 value: UInt32) {
         family = .v4
         high = 0
         low = UInt64(value)
     }
 
+    @inlinable
     public init(v6High high: UInt64, low: UInt64) {
         family = .v6
         self.high = high
@@ -42,6 +44,7 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     /// The IPv4 value (meaningful only when `family == .v4`).
+    @inlinable
     public var v4: UInt32 { UInt32(truncatingIfNeeded: low) }
 
     /// Bit `i` counted from the most significant bit of the address (0-based).

@@ -1,5 +1,6 @@
 // The 5-tuple that conntrack and the flow table key on, as fixed-size words so that hashing and
 // comparing it never touches the heap.
+import Addresses
 
 /// A flow's 5-tuple (plus address family), in the direction of one packet.
 ///
@@ -36,7 +37,7 @@ public struct FlowKey: Hashable, Sendable, CustomStringConvertible {
         self.srcPort = srcPort
         self.dstPort = dstPort
         self.protocol = `protocol`
-        ipVersion = src.family.rawValue
+        ipVersion = UInt8(src.family.rawValue)
     }
 
     /// The key of a parsed packet, or nil when the parse did not reach the IP header.

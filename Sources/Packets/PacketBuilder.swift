@@ -2,6 +2,7 @@
 // reads, with correct IPv4 header, TCP/UDP/ICMP/ICMPv6 and SCTP (CRC32c) checksums. Output is a
 // pure function of the description (no randomness, no clocks), so generated captures are
 // reproducible byte for byte. Not for the fast path: it allocates freely.
+import Addresses
 
 /// A description of one packet, from link layer to payload, that turns into bytes.
 ///

@@ -1,5 +1,6 @@
 // The parsed header fields of one packet: a plain value (no references, no arrays), refilled in
 // place by the parser, so the fast path never allocates.
+import Addresses
 
 /// The L3/L4 fields of the packet quoted inside an ICMP or ICMPv6 error (RFC 792 / RFC 4443):
 /// what conntrack looks up to decide whether the error is RELATED to a known flow.

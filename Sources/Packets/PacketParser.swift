@@ -2,6 +2,7 @@
 // reference counting. Same contract as bpf/lib/parse.h: every read is preceded by an explicit
 // length check against the captured bytes (or the IP datagram's own end, whichever is shorter),
 // so truncated or hostile input can only produce an outcome, never an out-of-bounds read.
+import Addresses
 
 /// Parses link-layer, IP and transport headers into a ``PacketHeaders``.
 ///

@@ -1,6 +1,7 @@
 // Helpers shared by the Packets tests: parse shorthands, an independent checksum implementation
 // to check the builder against, and a seeded generator for fuzzing.
 
+import Addresses
 import Packets
 
 /// Parses a frame and returns the outcome with the headers.
