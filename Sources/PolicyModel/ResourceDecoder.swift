@@ -51,10 +51,10 @@ struct ResourceDecoder {
     }
 
     mutating func decode(_ doc: Document) throws(InputError) {
-        try decodeObject(doc.root, isListItem: false)
+        try decodeObject(doc.root)
     }
 
-    private mutating func decodeObject(_ root: Cursor, isListItem: Bool) throws(InputError) {
+    private mutating func decodeObject(_ root: Cursor) throws(InputError) {
         guard case .mapping = root.node else {
             if root.isNull { return }  // an empty document (`---` at the end of a file)
             throw root.error("expected a Kubernetes-style resource (a mapping with apiVersion and kind), found \(root.kindName)")
@@ -68,7 +68,7 @@ struct ResourceDecoder {
         if kind == "List" || (kind.hasSuffix("List") && top["items"] != nil) {
             // Field paths in errors are relative to the resource, as kubectl reports them.
             for item in try (top["items"]?.sequence() ?? []) {
-                try decodeObject(Cursor(node: item.node, file: item.file, path: ""), isListItem: true)
+                try decodeObject(Cursor(node: item.node, file: item.file, path: ""))
             }
             return
         }

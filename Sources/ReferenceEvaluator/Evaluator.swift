@@ -81,7 +81,7 @@ public struct ReferenceEvaluator: Sendable {
                 points.append(local)
                 return finish(packet, points: points, egress: egress, ingress: nil)
             }
-            if !sameNode, let uplink = uplink(of: w.node, points: &points) {
+            if !sameNode, let uplink = uplink(of: w.node) {
                 points.append(evaluateHostEndpoint(uplink, .egress, packet, forwarded: true))
             }
         case let .host(h):
@@ -95,7 +95,7 @@ public struct ReferenceEvaluator: Sendable {
         // Destination side.
         switch destination {
         case let .workload(w):
-            if !sameNode, let uplink = uplink(of: w.node, points: &points) {
+            if !sameNode, let uplink = uplink(of: w.node) {
                 points.append(evaluateHostEndpoint(uplink, .ingress, packet, forwarded: true))
             }
             let t = evaluateEndpoint(w, .ingress, packet)
@@ -122,10 +122,9 @@ public struct ReferenceEvaluator: Sendable {
 
     /// The host endpoint that traffic leaving or entering `node` crosses: the node's host endpoint with a
     /// named interface (the first by name when there are several).
-    private func uplink(of node: String?, points: inout [Trail]) -> Endpoint? {
+    private func uplink(of node: String?) -> Endpoint? {
         guard let node else { return nil }
-        let heps = policySet.hostEndpoints(onNode: node).filter { ($0.interfaceName ?? "") != "*" }
-        return heps.first
+        return policySet.hostEndpoints(onNode: node).first { ($0.interfaceName ?? "") != "*" }
     }
 
     // MARK: One endpoint, one direction (§2.5)
@@ -222,18 +221,13 @@ public struct ReferenceEvaluator: Sendable {
                     case .log:
                         logged.append("\(group.tier.name)/\(p.qualifiedName) rule \(i)")
                         continue
-                    case .allow:
-                        pv.result = .allow
+                    case .allow, .deny:
+                        let verdict: Verdict = r.action == .allow ? .allow : .deny
+                        pv.result = verdict == .allow ? .allow : .deny
                         visit.policies.append(pv)
-                        visit.result = .allow
+                        visit.result = verdict == .allow ? .allow : .deny
                         visits.append(visit)
-                        return .decided(.allow, decision)
-                    case .deny:
-                        pv.result = .deny
-                        visit.policies.append(pv)
-                        visit.result = .deny
-                        visits.append(visit)
-                        return .decided(.deny, decision)
+                        return .decided(verdict, decision)
                     case .pass:
                         pv.result = .pass
                         visit.policies.append(pv)

@@ -77,21 +77,6 @@ struct PolicyInputOptions: ParsableArguments {
     }
 }
 
-/// Writes `text` to `path` through a temporary file and a rename, so a failed run never leaves a
-/// half-written file behind.
-func writeAtomically(_ text: String, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    do {
-        try Data(text.utf8).write(to: tmp)
-        if FileManager.default.fileExists(atPath: url.path) { _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp) }
-        else { try FileManager.default.moveItem(at: tmp, to: url) }
-    } catch {
-        try? FileManager.default.removeItem(at: tmp)
-        throw failInput(InputError(SourceLocation(file: path, line: 0, column: 0), field: "", "cannot write output: \(error.localizedDescription)"))
-    }
-}
-
 /// Pads columns for table output.
 func renderTable(_ rows: [[String]]) -> String {
     guard let first = rows.first else { return "" }
