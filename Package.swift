@@ -7,7 +7,7 @@ import PackageDescription
 
 let package = Package(
     name: "Verdict",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "verdict", targets: ["verdict"]),
         // For the separate Benchmarks/ package.
@@ -25,6 +25,14 @@ let package = Package(
         // Resources as Verdict understands them: loading (YAML/JSON), strict validation,
         // Kubernetes → Calico conversion, and the resolved inventory of endpoints.
         .target(name: "PolicyModel", dependencies: ["Selectors", "Addresses", .product(name: "Yams", package: "Yams")]),
+        // The table layout shared by Swift and bpf/ (vd_abi.h), with compile-time layout checks.
+        .target(name: "CVerdictABI"),
+        // The compiled match table: encoding, checked loading, and a stable text dump.
+        .target(name: "MatchTable", dependencies: ["CVerdictABI"]),
+        // Policy set → match table: address atoms, flattened chains, per-dimension classes.
+        .target(name: "PolicyCompiler", dependencies: ["PolicyModel", "Selectors", "Addresses", "MatchTable", "CVerdictABI"]),
+        // The fast path: classify packets against a match table, with connection tracking.
+        .target(name: "Classifier", dependencies: ["MatchTable", "CVerdictABI", "Addresses", "Packets"]),
         // The slow, obviously correct oracle: one connection in, a verdict with its full trail out.
         .target(name: "ReferenceEvaluator", dependencies: ["PolicyModel", "Selectors"]),
         // Zero-allocation L2–L4 header parsing into a flow key (same contract as bpf/lib/parse.h).
@@ -45,6 +53,6 @@ let package = Package(
         .testTarget(name: "PolicyModelTests", dependencies: ["PolicyModel"]),
         .testTarget(name: "PacketsTests", dependencies: ["Packets", "Addresses"]),
         .testTarget(name: "PcapIOTests", dependencies: ["PcapIO", "Packets", "Addresses"]),
-        .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "PolicyModel", "ReferenceEvaluator"]),
+        .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable"]),
     ]
 )

@@ -1,0 +1,272 @@
+// The fast path: classify packets against a MatchTable. Per packet: two address lookups (bucket
+// + short scan), then per policing point one class lookup per dimension and an AND of six rows of
+// bits, word by word, stopping at the first word with a set bit. No allocation per packet; all
+// unsafe pointer work stays in this file.
+
+import Addresses
+import CVerdictABI
+import MatchTable
+
+/// Classifies packets against one compiled table and counts rule hits.
+///
+/// Not thread-safe: give each thread its own classifier over the same (immutable) table.
+public final class Classifier {
+    public let table: MatchTable
+
+    /// Pointers into the table for one chain, resolved once.
+
+    struct ChainView {
+        var words: Int
+        var termCount: Int
+        var icmpKeys: Bool
+        var subjectMap: UnsafePointer<UInt32>?
+        var srcMap: UnsafePointer<UInt32>?
+        var dstMap: UnsafePointer<UInt32>?
+        var protoMap: UnsafePointer<UInt16>?
+        var sportMap: UnsafePointer<UInt16>?
+        var dportMap: UnsafePointer<UInt16>?
+        var rows: (UnsafePointer<UInt64>, UnsafePointer<UInt64>, UnsafePointer<UInt64>,
+                   UnsafePointer<UInt64>, UnsafePointer<UInt64>, UnsafePointer<UInt64>)
+        var termRule: UnsafePointer<UInt32>
+        var rules: UnsafePointer<vd_rule>
+        var counters: UnsafeMutablePointer<UInt64>
+    }
+
+    let views: UnsafeMutablePointer<ChainView>
+    let chainCount: Int
+    private let ones: UnsafeMutablePointer<UInt64>
+    private let counterStorage: UnsafeMutablePointer<UInt64>
+    private let counterCount: Int
+    let v4Buckets: UnsafePointer<UInt32>
+    let v4Bounds: UnsafePointer<UInt32>
+    let v6Buckets: UnsafePointer<UInt32>
+    let v6Bounds: UnsafePointer<vd_ip6>
+    let v4Count: Int
+    let atoms: UnsafePointer<vd_atom>
+    let endpoints: UnsafePointer<vd_endpoint>
+    let nodes: UnsafePointer<vd_node>?
+    /// Chain indices by role, or -1 when the table lacks the chain.
+    let workloadIngress: Int, workloadEgress: Int, hostIngress: Int, hostEgress: Int,
+                            forwardIngress: Int, forwardEgress: Int
+    let endpointToHostAllows: Bool
+
+    public init(_ table: MatchTable) {
+        self.table = table
+        let chains = table.chains
+        chainCount = chains.count
+        let maxWords = max(1, chains.map { Int($0.words) }.max() ?? 1)
+        ones = UnsafeMutablePointer<UInt64>.allocate(capacity: maxWords)
+        ones.initialize(repeating: ~0, count: maxWords)
+        counterCount = chains.reduce(0) { $0 + Int($1.rule_count) }
+        counterStorage = UnsafeMutablePointer<UInt64>.allocate(capacity: max(counterCount, 1))
+        counterStorage.initialize(repeating: 0, count: max(counterCount, 1))
+        views = UnsafeMutablePointer<ChainView>.allocate(capacity: max(chains.count, 1))
+        var counterOffset = 0
+        let onesRow = UnsafePointer(ones)
+        for (i, c) in chains.enumerated() {
+            func map32(_ d: vd_dim) -> UnsafePointer<UInt32>? {
+                c.trivial_dims & (1 << d.rawValue) != 0 ? nil : table.array(VD_SEC_MAP, chain: i, dim: Int(d.rawValue), as: UInt32.self).baseAddress
+            }
+            func map16(_ d: vd_dim) -> UnsafePointer<UInt16>? {
+                c.trivial_dims & (1 << d.rawValue) != 0 ? nil : table.array(VD_SEC_MAP, chain: i, dim: Int(d.rawValue), as: UInt16.self).baseAddress
+            }
+            func rows(_ d: vd_dim) -> UnsafePointer<UInt64> {
+                c.trivial_dims & (1 << d.rawValue) != 0 ? onesRow : (table.array(VD_SEC_ROWS, chain: i, dim: Int(d.rawValue), as: UInt64.self).baseAddress ?? onesRow)
+            }
+            let v = ChainView(words: Int(c.words), termCount: Int(c.term_count), icmpKeys: c.icmp_keys != 0,
+                              subjectMap: map32(VD_DIM_SUBJECT), srcMap: map32(VD_DIM_SRC), dstMap: map32(VD_DIM_DST),
+                              protoMap: map16(VD_DIM_PROTO), sportMap: map16(VD_DIM_SPORT), dportMap: map16(VD_DIM_DPORT),
+                              rows: (rows(VD_DIM_SUBJECT), rows(VD_DIM_SRC), rows(VD_DIM_DST), rows(VD_DIM_PROTO), rows(VD_DIM_SPORT), rows(VD_DIM_DPORT)),
+                              termRule: table.termRules(chain: i).baseAddress ?? UnsafePointer(counterStorage.withMemoryRebound(to: UInt32.self, capacity: 1) { $0 }),
+                              rules: table.rules(chain: i).baseAddress!,
+                              counters: counterStorage + counterOffset)
+            (views + i).initialize(to: v)
+            counterOffset += Int(c.rule_count)
+        }
+        v4Buckets = table.array(VD_SEC_V4_BUCKETS).baseAddress!
+        v4Bounds = table.array(VD_SEC_V4_BOUNDS).baseAddress!
+        v6Buckets = table.array(VD_SEC_V6_BUCKETS).baseAddress!
+        v6Bounds = table.array(VD_SEC_V6_BOUNDS).baseAddress!
+        v4Count = Int(table.header.atom_count_v4)
+        atoms = table.atoms.baseAddress!
+        endpoints = table.endpoints.baseAddress ?? UnsafePointer(OpaquePointer(ones))
+        nodes = table.nodes.baseAddress
+        workloadIngress = table.chainIndex(kind: VD_CHAIN_WORKLOAD, direction: VD_DIR_INGRESS) ?? -1
+        workloadEgress = table.chainIndex(kind: VD_CHAIN_WORKLOAD, direction: VD_DIR_EGRESS) ?? -1
+        hostIngress = table.chainIndex(kind: VD_CHAIN_HOST, direction: VD_DIR_INGRESS) ?? -1
+        hostEgress = table.chainIndex(kind: VD_CHAIN_HOST, direction: VD_DIR_EGRESS) ?? -1
+        forwardIngress = table.chainIndex(kind: VD_CHAIN_HOST_FORWARD, direction: VD_DIR_INGRESS) ?? -1
+        forwardEgress = table.chainIndex(kind: VD_CHAIN_HOST_FORWARD, direction: VD_DIR_EGRESS) ?? -1
+        endpointToHostAllows = table.endpointToHostAction != VD_E2H_DROP
+    }
+
+    deinit {
+        views.deinitialize(count: chainCount)
+        views.deallocate()
+        ones.deallocate()
+        counterStorage.deallocate()
+    }
+
+    // MARK: Addresses
+
+    /// The atom holding `a`: count the bounds at or below it, starting from its 16-bit bucket.
+
+    public func atom(of a: IPAddress) -> Int {
+        if a.family == .v4 {
+            let v = a.v4
+            let h = Int(v >> 16)
+            var lo = Int(v4Buckets[h]), hi = Int(v4Buckets[h + 1])
+            // Invariant: bounds[lo-1] <= v (bounds[0] == 0); find the first bound above v in [lo, hi).
+            while hi - lo > 8 {
+                let mid = (lo + hi) >> 1
+                if v4Bounds[mid] <= v { lo = mid + 1 } else { hi = mid }
+            }
+            while lo < hi && v4Bounds[lo] <= v { lo += 1 }
+            return lo - 1
+        }
+        let h = Int(a.high >> 48)
+        var lo = Int(v6Buckets[h]), hi = Int(v6Buckets[h + 1])
+        @inline(__always) func notAbove(_ b: vd_ip6) -> Bool { b.hi < a.high || (b.hi == a.high && b.lo <= a.low) }
+        while hi - lo > 8 {
+            let mid = (lo + hi) >> 1
+            if notAbove(v6Bounds[mid]) { lo = mid + 1 } else { hi = mid }
+        }
+        while lo < hi && notAbove(v6Bounds[lo]) { lo += 1 }
+        return v4Count + lo - 1
+    }
+
+    /// The endpoint owning `a` (first in inventory order), or nil.
+    public func endpoint(owning a: IPAddress) -> Int? {
+        let e = atoms[atom(of: a)].endpoint
+        return e == VD_NONE ? nil : Int(e)
+    }
+
+    // MARK: One policing point
+
+    /// The deciding rule of `chain` for `endpoint`, or VD_NONE when no term matches (the endpoint
+    /// is not a member of the chain). Counts the hit.
+
+    public func decide(chain: Int, endpoint: Int, key: PacketKey, srcAtom: Int, dstAtom: Int) -> UInt32 {
+        let v = views[chain]
+        let protoKey: Int
+        if v.icmpKeys && key.icmpTypeCode != VD_NONE {
+            protoKey = Int(VD_ICMP_KEY_BASE) + (key.source.family == .v4 ? 0 : 65536) + Int(key.icmpTypeCode)
+        } else {
+            protoKey = Int(key.protocolNumber)
+        }
+        let rule = firstMatch(v, subject: endpoint, src: srcAtom, dst: dstAtom, proto: protoKey,
+                              sport: Int(key.sourcePortKey), dport: Int(key.destinationPortKey))
+        if rule != VD_NONE { v.counters[Int(rule)] &+= 1 }
+        return rule
+    }
+
+    @inline(__always)
+    func firstMatch(_ v: ChainView, subject: Int, src: Int, dst: Int, proto: Int, sport: Int, dport: Int) -> UInt32 {
+        let w = v.words
+        let c0 = v.subjectMap.map { Int($0[subject]) } ?? 0
+        if c0 == Int(VD_NONE) { return VD_NONE }
+        let r0 = v.rows.0 + (v.subjectMap == nil ? 0 : c0 * w)
+        let r1 = v.rows.1 + (v.srcMap.map { Int($0[src]) * w } ?? 0)
+        let r2 = v.rows.2 + (v.dstMap.map { Int($0[dst]) * w } ?? 0)
+        let r3 = v.rows.3 + (v.protoMap.map { Int($0[proto]) * w } ?? 0)
+        let r4 = v.rows.4 + (v.sportMap.map { Int($0[sport]) * w } ?? 0)
+        let r5 = v.rows.5 + (v.dportMap.map { Int($0[dport]) * w } ?? 0)
+        var start = 0
+        while start < v.termCount {
+            var i = start >> 6
+            var mask: UInt64 = ~0 << UInt64(start & 63)
+            var term = -1
+            while i < w {
+                let x = r0[i] & r1[i] & r2[i] & r3[i] & r4[i] & r5[i] & mask
+                if x != 0 {
+                    term = i << 6 | x.trailingZeroBitCount
+                    break
+                }
+                mask = ~0
+                i += 1
+            }
+            if term < 0 { return VD_NONE }
+            let rule = v.termRule[term]
+            let r = v.rules[Int(rule)]
+            if r.action != UInt8(VD_ACTION_PASS.rawValue) { return rule }
+            start = Int(r.pass_target)
+        }
+        return VD_NONE
+    }
+
+    /// The deciding rule's action as a verdict.
+
+    func allows(chain: Int, rule: UInt32) -> Bool {
+        rule != VD_NONE && views[chain].rules[Int(rule)].action == UInt8(VD_ACTION_ALLOW.rawValue)
+    }
+
+
+    func point(chain: Int, endpoint: Int, key: PacketKey, srcAtom: Int, dstAtom: Int) -> PointDecision {
+        let rule = chain >= 0 ? decide(chain: chain, endpoint: endpoint, key: key, srcAtom: srcAtom, dstAtom: dstAtom) : VD_NONE
+        return PointDecision(kind: .chain, allow: chain >= 0 && allows(chain: chain, rule: rule), chain: UInt8(truncatingIfNeeded: chain),
+                             endpoint: UInt32(endpoint), rule: rule)
+    }
+
+    // MARK: A whole path (SEMANTICS §2.8)
+
+    /// Every policing point of a new connection from the packet's source to its destination, as
+    /// the reference evaluator walks them: source egress (or the host's), the source node's uplink
+    /// for traffic leaving it, the destination node's uplink for traffic entering it, and the
+    /// destination's ingress (or the host's).
+
+    public func classify(_ key: PacketKey) -> PathVerdict {
+        var out = PathVerdict()
+        let sa = atom(of: key.source), da = atom(of: key.destination)
+        let se = atoms[sa].endpoint, de = atoms[da].endpoint
+        let sKind = se == VD_NONE ? -1 : Int(endpoints[Int(se)].kind)
+        let dKind = de == VD_NONE ? -1 : Int(endpoints[Int(de)].kind)
+        let sNode = se == VD_NONE ? VD_NONE : endpoints[Int(se)].node
+        let dNode = de == VD_NONE ? VD_NONE : endpoints[Int(de)].node
+        let sameNode = sNode != VD_NONE && sNode == dNode
+        let workload = Int(VD_EP_WORKLOAD.rawValue), host = Int(VD_EP_HOST.rawValue)
+
+        if sKind == host && dKind == workload && sameNode {
+            out.append(PointDecision(kind: .hostToLocalWorkload, allow: true, chain: 0, endpoint: de, rule: VD_NONE))
+            return out
+        }
+        if sKind == workload {
+            out.append(point(chain: workloadEgress, endpoint: Int(se), key: key, srcAtom: sa, dstAtom: da))
+            if dKind == host && sameNode {
+                out.append(PointDecision(kind: .endpointToHost, allow: endpointToHostAllows, chain: 0, endpoint: de, rule: VD_NONE))
+                return out
+            }
+            if !sameNode, sNode != VD_NONE, let nodes, nodes[Int(sNode)].uplink != VD_NONE {
+                out.append(point(chain: forwardEgress, endpoint: Int(nodes[Int(sNode)].uplink), key: key, srcAtom: sa, dstAtom: da))
+            }
+        } else if sKind == host {
+            out.append(point(chain: hostEgress, endpoint: Int(se), key: key, srcAtom: sa, dstAtom: da))
+        }
+        if dKind == workload {
+            if !sameNode, dNode != VD_NONE, let nodes, nodes[Int(dNode)].uplink != VD_NONE {
+                out.append(point(chain: forwardIngress, endpoint: Int(nodes[Int(dNode)].uplink), key: key, srcAtom: sa, dstAtom: da))
+            }
+            out.append(point(chain: workloadIngress, endpoint: Int(de), key: key, srcAtom: sa, dstAtom: da))
+        } else if dKind == host {
+            out.append(point(chain: hostIngress, endpoint: Int(de), key: key, srcAtom: sa, dstAtom: da))
+        }
+        return out
+    }
+
+    /// Classifies `keys[i]` into `results[i]` for every i: the batch form of ``classify(_:)``.
+    public func classify(_ keys: UnsafeBufferPointer<PacketKey>, into results: UnsafeMutableBufferPointer<PathVerdict>) {
+        precondition(results.count >= keys.count, "results buffer too small")
+        for i in 0..<keys.count { results[i] = classify(keys[i]) }
+    }
+
+    /// One policing point, for callers that know the endpoint and direction (ClassBench, explain).
+    public func classifyPoint(chain: Int, endpoint: Int, key: PacketKey) -> UInt32 {
+        decide(chain: chain, endpoint: endpoint, key: key, srcAtom: atom(of: key.source), dstAtom: atom(of: key.destination))
+    }
+
+    // MARK: Counters
+
+    /// Hits of rule `rule` of chain `chain` since creation or the last ``resetCounters()``.
+    public func hits(chain: Int, rule: Int) -> UInt64 { views[chain].counters[rule] }
+
+    public func resetCounters() { counterStorage.update(repeating: 0, count: max(counterCount, 1)) }
+}
