@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "PcapIO", dependencies: ["CPcap", "Packets"]),
         // One ParsableCommand per file; the `verdict` executable is a thin shell over these.
         .target(name: "VerdictCommands", dependencies: [
-            "Selectors", "PolicyModel", "ReferenceEvaluator",
+            "Selectors", "PolicyModel", "ReferenceEvaluator", "MatchTable", "PolicyCompiler", "Classifier", "Packets", "PcapIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "verdict", dependencies: ["VerdictCommands"]),
@@ -53,6 +53,7 @@ let package = Package(
         .testTarget(name: "PolicyModelTests", dependencies: ["PolicyModel"]),
         .testTarget(name: "PacketsTests", dependencies: ["Packets", "Addresses"]),
         .testTarget(name: "PcapIOTests", dependencies: ["PcapIO", "Packets", "Addresses"]),
-        .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable"]),
+        .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
+        .testTarget(name: "DifferentialTests", dependencies: ["PolicyModel", "ReferenceEvaluator", "Selectors", "Addresses"]),
     ]
 )

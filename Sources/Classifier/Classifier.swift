@@ -144,7 +144,7 @@ public final class Classifier {
     // MARK: One policing point
 
     /// The deciding rule of `chain` for `endpoint`, or VD_NONE when no term matches (the endpoint
-    /// is not a member of the chain). Counts the hit.
+    /// is not a member of the chain). Pure: hits are counted by ``count(_:)``.
 
     public func decide(chain: Int, endpoint: Int, key: PacketKey, srcAtom: Int, dstAtom: Int) -> UInt32 {
         let v = views[chain]
@@ -156,7 +156,6 @@ public final class Classifier {
         }
         let rule = firstMatch(v, subject: endpoint, src: srcAtom, dst: dstAtom, proto: protoKey,
                               sport: Int(key.sourcePortKey), dport: Int(key.destinationPortKey))
-        if rule != VD_NONE { v.counters[Int(rule)] &+= 1 }
         return rule
     }
 
@@ -264,6 +263,18 @@ public final class Classifier {
     }
 
     // MARK: Counters
+
+    /// Counts one hit for the deciding rule of every policing point of `v`: call it for packets
+    /// whose verdict policy decided (not for replies that conntrack let through).
+    public func count(_ v: PathVerdict) {
+        for i in 0..<v.count {
+            let p = v[i]
+            if p.kind == .chain && p.rule != VD_NONE { views[Int(p.chain)].counters[Int(p.rule)] &+= 1 }
+        }
+    }
+
+    /// The stage (VD_STAGE_*) of a rule.
+    public func ruleStage(chain: Int, rule: Int) -> vd_stage { vd_stage(UInt32(views[chain].rules[rule].stage)) }
 
     /// Hits of rule `rule` of chain `chain` since creation or the last ``resetCounters()``.
     public func hits(chain: Int, rule: Int) -> UInt64 { views[chain].counters[rule] }

@@ -142,7 +142,7 @@ public struct PacketHeaders: Hashable, Sendable {
     }
 
     @inlinable
-    static func protocolHasPorts(_ p: UInt8) -> Bool {
+    public static func protocolHasPorts(_ p: UInt8) -> Bool {
         p == 6 || p == 17 || p == 132 || p == 136
     }
 

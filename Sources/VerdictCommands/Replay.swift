@@ -1,0 +1,201 @@
+// `verdict replay`: every packet of a capture through the compiled table and connection tracking,
+// with per-packet verdicts, per-rule hits, denied packets written out, and a comparison with a
+// previous run.
+
+import ArgumentParser
+import Classifier
+import CVerdictABI
+import Foundation
+import MatchTable
+import Packets
+import PcapIO
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay a pcap or pcapng capture against a policy set: a verdict for every packet and flow.",
+        discussion: """
+        Each packet is judged as a node judges it: connection tracking first (replies and later
+        packets of an allowed flow pass, ICMP errors quoting a tracked flow pass, ICMP errors and
+        replies without one are INVALID), and policy (SEMANTICS §2.8) for packets that start a flow.
+        Untracked (doNotTrack) policy runs on every packet. Non-first fragments take the verdict of
+        their datagram's first fragment. Packets cut by the snapshot length before the end of their
+        L4 header, and non-IP frames, are counted as unparsed.
+
+        Output: a summary (table), the summary as JSON (json), or one JSON object per packet (jsonl).
+        --expect takes a JSON Lines file of {"packet": N, ...}; every key given there must equal the
+        packet's value in `-o jsonl` output. Exit codes: 0 ok, 1 --expect found differences, 2 bad input.
+        """)
+
+    @OptionGroup var input: PolicyInputOptions
+
+    @Option(name: .customLong("table"), help: ArgumentHelp("Use a table from `verdict compile` instead of -f.", valueName: "table.vdt"))
+    var tablePath: String?
+
+    @Option(name: [.customShort("r"), .customLong("read-file")], help: ArgumentHelp("The capture (pcap or pcapng), or - for standard input.", valueName: "capture"))
+    var capturePath: String
+
+    @Option(name: .customLong("bpf-filter"), help: ArgumentHelp("Replay only packets matching this pcap-filter expression.", valueName: "expr"))
+    var filter: String?
+
+    @Option(name: [.customShort("c"), .customLong("count")], help: "Stop after this many packets.")
+    var count: Int?
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Output: table (summary), json (summary), jsonl (one object per packet).")
+    var output: ReplayOutput = .table
+
+    @Option(name: .customLong("write-denied"), help: ArgumentHelp("Write the denied packets to this pcap file.", valueName: "out.pcap"))
+    var deniedPath: String?
+
+    @Option(name: .customLong("expect"), help: ArgumentHelp("Compare with expected per-packet results (JSON Lines); exit 1 on any difference.", valueName: "verdicts.jsonl"))
+    var expectPath: String?
+
+    @Option(name: .customLong("metrics-file"), help: ArgumentHelp("Write packet and rule-hit counters in the Prometheus text format.", valueName: "counters.prom"))
+    var metricsPath: String?
+
+    enum ReplayOutput: String, ExpressibleByArgument, CaseIterable { case table, json, jsonl }
+
+    func validate() throws {
+        if let count, count < 1 { throw ValidationError("-c/--count must be at least 1") }
+        if tablePath != nil && !input.filenames.isEmpty { throw ValidationError("give either -f or --table, not both") }
+        if tablePath == nil && input.filenames.isEmpty { throw ValidationError("give the policies with -f (or a compiled table with --table)") }
+        if capturePath == "-" && input.filenames.contains("-") { throw ValidationError("standard input can feed either -f or -r, not both") }
+    }
+
+    func run() throws {
+        let table = try tablePath.map(readTable) ?? compileTable(try input.loadPolicySet())
+        let expected = try expectPath.map(ExpectedResults.load)
+        let classifier = Classifier(table)
+        let engine = StatefulClassifier(classifier)
+
+        let reader: CaptureReader
+        do throws(CaptureError) {
+            reader = try CaptureReader(path: capturePath, filter: filter)
+        } catch {
+            StandardError.write("verdict: error: \(error)")
+            throw ExitCode(ExitStatus.inputError)
+        }
+        // tcpdump's first line, on stderr as tcpdump prints it.
+        if output != .jsonl || !input.quiet {
+            StandardError.write("reading from file \(capturePath), link-type \(reader.linkType), snapshot length \(reader.snaplen)")
+        }
+        var denied: CaptureWriter?
+        if let deniedPath {
+            do throws(CaptureError) {
+                denied = try CaptureWriter(path: deniedPath, linkType: reader.linkType, snaplen: reader.snaplen)
+            } catch {
+                StandardError.write("verdict: error: \(error)")
+                throw ExitCode(ExitStatus.inputError)
+            }
+        }
+
+        var summary = ReplaySummary()
+        var headers = PacketHeaders()
+        var differences: [String] = []
+        var seen = Set<Int>()
+        let progress = Progress(enabled: isatty(2) != 0 && output != .jsonl)
+        let out = BufferedOutput()
+        var failure: CaptureError?
+        do {
+            try reader.forEach { record in
+                if let count, summary.packets >= count { throw StopReading() }
+                let outcome = PacketParser.parse(record.bytes, linkType: reader.linkType, into: &headers)
+                let ns = record.timestamp.seconds * 1_000_000_000 + Int64(record.timestamp.nanoseconds)
+                let result = engine.process(headers, outcome: outcome, timestampNanoseconds: ns)
+                summary.add(result, headers: headers)
+                if result.allow == false { denied?.write(record) }
+                if output == .jsonl || expected != nil {
+                    let line = PacketJSON.object(record: record, headers: headers, result: result, classifier: classifier)
+                    if output == .jsonl { out.write(line.render()) }
+                    if let expected {
+                        seen.insert(record.number)
+                        if let diff = expected.compare(packet: record.number, actual: line) { differences.append(diff) }
+                    }
+                }
+                progress.tick(summary.packets)
+            }
+        } catch is StopReading {
+        } catch let e as CaptureError {
+            failure = e
+        }
+        progress.finish()
+        out.flush()
+        if let failure {
+            denied?.abandon()
+            StandardError.write("verdict: error: \(failure)")
+            throw ExitCode(ExitStatus.inputError)
+        }
+        summary.flows = engine.flowCount
+        do throws(CaptureError) {
+            try denied?.commit()
+        } catch {
+            StandardError.write("verdict: error: \(error)")
+            throw ExitCode(ExitStatus.inputError)
+        }
+        let hits = RuleHits(classifier)
+        if let metricsPath {
+            try writeAtomically(metricsPath, Metrics.render(summary, hits))
+        }
+        switch output {
+        case .table: print(summary.table(hits))
+        case .json: print(summary.json(hits).render(pretty: true))
+        case .jsonl: break
+        }
+        if let expected {
+            for n in expected.packets.keys.sorted() where !seen.contains(n) {
+                differences.append("packet \(n): expected in \(expected.path) but not in the capture")
+            }
+            if !differences.isEmpty {
+                StandardError.write("verdict: \(differences.count) difference\(differences.count == 1 ? "" : "s") from \(expected.path):")
+                for d in differences.prefix(50) { StandardError.write("  " + d) }
+                if differences.count > 50 { StandardError.write("  … and \(differences.count - 50) more") }
+                throw ExitCode(ExitStatus.expectationFailed)
+            }
+            if !input.quiet { StandardError.write("verdict: every packet matches \(expected.path)") }
+        }
+    }
+}
+
+private struct StopReading: Error {}
+
+/// Writes `text` to `path` through a temporary file and a rename.
+func writeAtomically(_ path: String, _ text: String) throws {
+    let tmp = path + ".tmp-\(getpid())"
+    guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
+        StandardError.write("verdict: error: \(path): cannot write")
+        throw ExitCode(ExitStatus.inputError)
+    }
+    if rename(tmp, path) != 0 {
+        unlink(tmp)
+        StandardError.write("verdict: error: \(path): cannot rename into place: \(String(cString: strerror(errno)))")
+        throw ExitCode(ExitStatus.inputError)
+    }
+}
+
+/// Lines to stdout in large writes.
+final class BufferedOutput {
+    private var buffer = ""
+    func write(_ line: String) {
+        buffer += line
+        buffer += "\n"
+        if buffer.utf8.count > 1 << 16 { flush() }
+    }
+    func flush() {
+        FileHandle.standardOutput.write(Data(buffer.utf8))
+        buffer = ""
+    }
+}
+
+/// A packet counter on stderr, redrawn in place, only when stderr is a terminal.
+final class Progress {
+    let enabled: Bool
+    private var last = 0
+    init(enabled: Bool) { self.enabled = enabled }
+    func tick(_ n: Int) {
+        guard enabled, n - last >= 50_000 else { return }
+        last = n
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(n) packets…".utf8))
+    }
+    func finish() {
+        if enabled && last > 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
