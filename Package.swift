@@ -53,6 +53,8 @@ let package = Package(
         .testTarget(name: "PolicyModelTests", dependencies: ["PolicyModel"]),
         .testTarget(name: "PacketsTests", dependencies: ["Packets", "Addresses"]),
         .testTarget(name: "PcapIOTests", dependencies: ["PcapIO", "Packets", "Addresses"]),
+        .testTarget(name: "MatchTableTests", dependencies: ["MatchTable", "CVerdictABI", "PolicyCompiler", "PolicyModel"],
+                    exclude: ["golden"]),
         .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
         .testTarget(name: "DifferentialTests", dependencies: ["PolicyModel", "ReferenceEvaluator", "Selectors", "Addresses"]),
     ]

@@ -75,8 +75,13 @@ public final class MatchTable: @unchecked Sendable {
 
     deinit { UnsafeMutableRawPointer(mutating: base).deallocate() }
 
-    /// The file's bytes.
-    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
+    /// A copy of the file's bytes.
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// The file's bytes, without copying, valid only inside `body`.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(UnsafeRawBufferPointer(start: base, count: size)) }
+    }
 
     // MARK: Sections
 

@@ -49,7 +49,7 @@ extension MatchTable {
             }
             let termRule = termRules(chain: ci)
             for d in 0..<Int(VD_DIM_COUNT.rawValue) {
-                let classes = withUnsafeBytes(of: c.class_count) { $0.load(fromByteOffset: d * 4, as: UInt32.self) }
+                let classes = Swift.withUnsafeBytes(of: c.class_count) { $0.load(fromByteOffset: d * 4, as: UInt32.self) }
                 if c.trivial_dims & (1 << d) != 0 {
                     out.append("  dim \(dimNames[d]): every key accepts every term")
                     continue

@@ -80,6 +80,6 @@ struct FastPathConformanceTests {
         let dir = FixturePaths.examples.appendingPathComponent(name)
         let a = try PolicyCompiler.compile(PolicySet.resolve(ResourceLoader.load([.init(dir.path)], recursive: false)))
         let b = try PolicyCompiler.compile(PolicySet.resolve(ResourceLoader.load([.init(dir.path)], recursive: false)))
-        #expect(Array(a.bytes) == Array(b.bytes))
+        #expect(a.bytes == b.bytes)
     }
 }
