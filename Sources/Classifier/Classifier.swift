@@ -27,6 +27,11 @@ public final class Classifier {
         var dportMap: UnsafePointer<UInt16>?
         var rows: (UnsafePointer<UInt64>, UnsafePointer<UInt64>, UnsafePointer<UInt64>,
                    UnsafePointer<UInt64>, UnsafePointer<UInt64>, UnsafePointer<UInt64>)
+        /// Aggregate rows (Baboescu & Varghese's ABV): bit i of a class's summary is set when word i
+        /// of its row is non-zero, so the AND of six summaries names the only words worth reading.
+        var summaries: (UnsafePointer<UInt64>, UnsafePointer<UInt64>, UnsafePointer<UInt64>,
+                        UnsafePointer<UInt64>, UnsafePointer<UInt64>, UnsafePointer<UInt64>)
+        var summaryWords: Int
         var termRule: UnsafePointer<UInt32>
         var rules: UnsafePointer<vd_rule>
         var counters: UnsafeMutablePointer<UInt64>
@@ -35,6 +40,8 @@ public final class Classifier {
     let views: UnsafeMutablePointer<ChainView>
     let chainCount: Int
     private let ones: UnsafeMutablePointer<UInt64>
+    /// Summary rows, computed from the table's rows when the classifier is made.
+    private let summaryStorage: [UnsafeMutablePointer<UInt64>]
     private let counterStorage: UnsafeMutablePointer<UInt64>
     private let counterCount: Int
     let v4Buckets: UnsafePointer<UInt32>
@@ -62,6 +69,7 @@ public final class Classifier {
         counterStorage.initialize(repeating: 0, count: max(counterCount, 1))
         views = UnsafeMutablePointer<ChainView>.allocate(capacity: max(chains.count, 1))
         var counterOffset = 0
+        var summaryStorage: [UnsafeMutablePointer<UInt64>] = []
         let onesRow = UnsafePointer(ones)
         for (i, c) in chains.enumerated() {
             func map32(_ d: vd_dim) -> UnsafePointer<UInt32>? {
@@ -73,16 +81,35 @@ public final class Classifier {
             func rows(_ d: vd_dim) -> UnsafePointer<UInt64> {
                 c.trivial_dims & (1 << d.rawValue) != 0 ? onesRow : (table.array(VD_SEC_ROWS, chain: i, dim: Int(d.rawValue), as: UInt64.self).baseAddress ?? onesRow)
             }
+            let sw = (Int(c.words) + 63) / 64
+            let summaries = Dimension.all.map { d -> UnsafePointer<UInt64> in
+                let classes = Int(Swift.withUnsafeBytes(of: c.class_count) { $0.load(fromByteOffset: Int(d.rawValue) * 4, as: UInt32.self) })
+                let trivial = c.trivial_dims & (1 << d.rawValue) != 0
+                let n = trivial ? 1 : classes
+                let p = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, n * sw))
+                p.initialize(repeating: trivial ? ~0 : 0, count: max(1, n * sw))
+                if !trivial {
+                    let r = table.array(VD_SEC_ROWS, chain: i, dim: Int(d.rawValue), as: UInt64.self)
+                    for k in 0..<classes {
+                        for wi in 0..<Int(c.words) where r[k * Int(c.words) + wi] != 0 { p[k * sw + wi / 64] |= 1 << UInt64(wi % 64) }
+                    }
+                }
+                summaryStorage.append(p)
+                return UnsafePointer(p)
+            }
             let v = ChainView(words: Int(c.words), termCount: Int(c.term_count), icmpKeys: c.icmp_keys != 0,
                               subjectMap: map32(VD_DIM_SUBJECT), srcMap: map32(VD_DIM_SRC), dstMap: map32(VD_DIM_DST),
                               protoMap: map16(VD_DIM_PROTO), sportMap: map16(VD_DIM_SPORT), dportMap: map16(VD_DIM_DPORT),
                               rows: (rows(VD_DIM_SUBJECT), rows(VD_DIM_SRC), rows(VD_DIM_DST), rows(VD_DIM_PROTO), rows(VD_DIM_SPORT), rows(VD_DIM_DPORT)),
+                              summaries: (summaries[0], summaries[1], summaries[2], summaries[3], summaries[4], summaries[5]),
+                              summaryWords: sw,
                               termRule: table.termRules(chain: i).baseAddress ?? UnsafePointer(counterStorage.withMemoryRebound(to: UInt32.self, capacity: 1) { $0 }),
                               rules: table.rules(chain: i).baseAddress!,
                               counters: counterStorage + counterOffset)
             (views + i).initialize(to: v)
             counterOffset += Int(c.rule_count)
         }
+        self.summaryStorage = summaryStorage
         v4Buckets = table.array(VD_SEC_V4_BUCKETS).baseAddress!
         v4Bounds = table.array(VD_SEC_V4_BOUNDS).baseAddress!
         v6Buckets = table.array(VD_SEC_V6_BUCKETS).baseAddress!
@@ -105,6 +132,11 @@ public final class Classifier {
         views.deallocate()
         ones.deallocate()
         counterStorage.deallocate()
+        for p in summaryStorage { p.deallocate() }
+    }
+
+    enum Dimension {
+        static let all: [vd_dim] = [VD_DIM_SUBJECT, VD_DIM_SRC, VD_DIM_DST, VD_DIM_PROTO, VD_DIM_SPORT, VD_DIM_DPORT]
     }
 
     // MARK: Addresses
@@ -161,28 +193,43 @@ public final class Classifier {
 
     @inline(__always)
     func firstMatch(_ v: ChainView, subject: Int, src: Int, dst: Int, proto: Int, sport: Int, dport: Int) -> UInt32 {
-        let w = v.words
         let c0 = v.subjectMap.map { Int($0[subject]) } ?? 0
         if c0 == Int(VD_NONE) { return VD_NONE }
-        let r0 = v.rows.0 + (v.subjectMap == nil ? 0 : c0 * w)
-        let r1 = v.rows.1 + (v.srcMap.map { Int($0[src]) * w } ?? 0)
-        let r2 = v.rows.2 + (v.dstMap.map { Int($0[dst]) * w } ?? 0)
-        let r3 = v.rows.3 + (v.protoMap.map { Int($0[proto]) * w } ?? 0)
-        let r4 = v.rows.4 + (v.sportMap.map { Int($0[sport]) * w } ?? 0)
-        let r5 = v.rows.5 + (v.dportMap.map { Int($0[dport]) * w } ?? 0)
+        return firstMatch(v, c0, v.srcMap.map { Int($0[src]) } ?? 0, v.dstMap.map { Int($0[dst]) } ?? 0,
+                          v.protoMap.map { Int($0[proto]) } ?? 0, v.sportMap.map { Int($0[sport]) } ?? 0,
+                          v.dportMap.map { Int($0[dport]) } ?? 0)
+    }
+
+    /// The first term whose bit is set in the rows of all six classes, following Pass targets.
+    /// A trivial dimension has class 0, an all-ones row (stride 0) and an all-ones summary.
+    @inline(__always)
+    func firstMatch(_ v: ChainView, _ c0: Int, _ c1: Int, _ c2: Int, _ c3: Int, _ c4: Int, _ c5: Int) -> UInt32 {
+        let w = v.words, sw = v.summaryWords
+        let r0 = v.rows.0 + (v.subjectMap == nil ? 0 : c0 * w), r1 = v.rows.1 + (v.srcMap == nil ? 0 : c1 * w)
+        let r2 = v.rows.2 + (v.dstMap == nil ? 0 : c2 * w), r3 = v.rows.3 + (v.protoMap == nil ? 0 : c3 * w)
+        let r4 = v.rows.4 + (v.sportMap == nil ? 0 : c4 * w), r5 = v.rows.5 + (v.dportMap == nil ? 0 : c5 * w)
+        let s0 = v.summaries.0 + (v.subjectMap == nil ? 0 : c0 * sw), s1 = v.summaries.1 + (v.srcMap == nil ? 0 : c1 * sw)
+        let s2 = v.summaries.2 + (v.dstMap == nil ? 0 : c2 * sw), s3 = v.summaries.3 + (v.protoMap == nil ? 0 : c3 * sw)
+        let s4 = v.summaries.4 + (v.sportMap == nil ? 0 : c4 * sw), s5 = v.summaries.5 + (v.dportMap == nil ? 0 : c5 * sw)
         var start = 0
         while start < v.termCount {
-            var i = start >> 6
-            var mask: UInt64 = ~0 << UInt64(start & 63)
+            let startWord = start >> 6
             var term = -1
-            while i < w {
-                let x = r0[i] & r1[i] & r2[i] & r3[i] & r4[i] & r5[i] & mask
-                if x != 0 {
-                    term = i << 6 | x.trailingZeroBitCount
-                    break
+            var si = startWord >> 6
+            search: while si < sw {
+                var candidates = s0[si] & s1[si] & s2[si] & s3[si] & s4[si] & s5[si]
+                if si == startWord >> 6 { candidates &= ~0 << UInt64(startWord & 63) }
+                while candidates != 0 {
+                    let wi = si << 6 | candidates.trailingZeroBitCount
+                    var x = r0[wi] & r1[wi] & r2[wi] & r3[wi] & r4[wi] & r5[wi]
+                    if wi == startWord { x &= ~0 << UInt64(start & 63) }
+                    if x != 0 {
+                        term = wi << 6 | x.trailingZeroBitCount
+                        break search
+                    }
+                    candidates &= candidates &- 1
                 }
-                mask = ~0
-                i += 1
+                si += 1
             }
             if term < 0 { return VD_NONE }
             let rule = v.termRule[term]
@@ -255,6 +302,48 @@ public final class Classifier {
     public func classify(_ keys: UnsafeBufferPointer<PacketKey>, into results: UnsafeMutableBufferPointer<PathVerdict>) {
         precondition(results.count >= keys.count, "results buffer too small")
         for i in 0..<keys.count { results[i] = classify(keys[i]) }
+    }
+
+    /// One policing point for many packets: `rules[i]` is the deciding rule for `keys[i]`.
+    ///
+    /// Packets go through in groups of eight: first every address lookup and class lookup of the
+    /// group (independent loads the CPU overlaps), then the row ANDs. Dimensions whose rows accept
+    /// everything are left out of the AND.
+    public func classifyPoints(chain: Int, endpoint: Int, keys: UnsafeBufferPointer<PacketKey>, into rules: UnsafeMutableBufferPointer<UInt32>) {
+        precondition(rules.count >= keys.count, "rules buffer too small")
+        let v = views[chain]
+        let subjectClass = v.subjectMap.map { Int($0[endpoint]) } ?? 0
+        if subjectClass == Int(VD_NONE) {
+            for i in 0..<keys.count { rules[i] = VD_NONE }
+            return
+        }
+        // Classes of the five packet dimensions for one group.
+        let group = 8
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: group * 5) { cp in
+            var base = 0
+            while base < keys.count {
+                let n = min(group, keys.count - base)
+                for j in 0..<n {
+                    let k = keys[base + j]
+                    let sa = atom(of: k.source), da = atom(of: k.destination)
+                    let protoKey: Int
+                    if v.icmpKeys && k.icmpTypeCode != VD_NONE {
+                        protoKey = Int(VD_ICMP_KEY_BASE) + (k.source.family == .v4 ? 0 : 65536) + Int(k.icmpTypeCode)
+                    } else {
+                        protoKey = Int(k.protocolNumber)
+                    }
+                    cp[j * 5 + 0] = v.srcMap.map { Int($0[sa]) } ?? 0
+                    cp[j * 5 + 1] = v.dstMap.map { Int($0[da]) } ?? 0
+                    cp[j * 5 + 2] = v.protoMap.map { Int($0[protoKey]) } ?? 0
+                    cp[j * 5 + 3] = v.sportMap.map { Int($0[Int(k.sourcePortKey)]) } ?? 0
+                    cp[j * 5 + 4] = v.dportMap.map { Int($0[Int(k.destinationPortKey)]) } ?? 0
+                }
+                for j in 0..<n {
+                    rules[base + j] = firstMatch(v, subjectClass, cp[j * 5], cp[j * 5 + 1], cp[j * 5 + 2], cp[j * 5 + 3], cp[j * 5 + 4])
+                }
+                base += n
+            }
+        }
     }
 
     /// One policing point, for callers that know the endpoint and direction (ClassBench, explain).
