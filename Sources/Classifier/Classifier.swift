@@ -44,7 +44,12 @@ public final class Classifier {
     private let summaryStorage: [UnsafeMutablePointer<UInt64>]
     private let counterStorage: UnsafeMutablePointer<UInt64>
     private let counterCount: Int
+    /// Buckets over the top `v4BucketBits` bits of an IPv4 address: the number of bounds below
+    /// each bucket. The file's 16-bit buckets (256 KB) are used for large tables; small ones get
+    /// a 12-bit index (16 KB) built here, which stays in L1 with the bounds it points into.
     let v4Buckets: UnsafePointer<UInt32>
+    let v4BucketShift: UInt32
+    private let v4OwnIndex: UnsafeMutablePointer<UInt32>?
     let v4Bounds: UnsafePointer<UInt32>
     let v6Buckets: UnsafePointer<UInt32>
     let v6Bounds: UnsafePointer<vd_ip6>
@@ -110,7 +115,21 @@ public final class Classifier {
             counterOffset += Int(c.rule_count)
         }
         self.summaryStorage = summaryStorage
-        v4Buckets = table.array(VD_SEC_V4_BUCKETS).baseAddress!
+        let bounds4 = table.array(VD_SEC_V4_BOUNDS, as: UInt32.self)
+        if bounds4.count <= 16_384 {
+            let bits = 12
+            let index = UnsafeMutablePointer<UInt32>.allocate(capacity: (1 << bits) + 1)
+            index.initialize(repeating: 0, count: (1 << bits) + 1)
+            for b in bounds4 { index[Int(b >> UInt32(32 - bits)) + 1] += 1 }
+            for h in 1...(1 << bits) { index[h] += index[h - 1] }
+            v4OwnIndex = index
+            v4Buckets = UnsafePointer(index)
+            v4BucketShift = UInt32(32 - bits)
+        } else {
+            v4OwnIndex = nil
+            v4Buckets = table.array(VD_SEC_V4_BUCKETS).baseAddress!
+            v4BucketShift = 16
+        }
         v4Bounds = table.array(VD_SEC_V4_BOUNDS).baseAddress!
         v6Buckets = table.array(VD_SEC_V6_BUCKETS).baseAddress!
         v6Bounds = table.array(VD_SEC_V6_BOUNDS).baseAddress!
@@ -133,6 +152,7 @@ public final class Classifier {
         ones.deallocate()
         counterStorage.deallocate()
         for p in summaryStorage { p.deallocate() }
+        v4OwnIndex?.deallocate()
     }
 
     enum Dimension {
@@ -141,12 +161,12 @@ public final class Classifier {
 
     // MARK: Addresses
 
-    /// The atom holding `a`: count the bounds at or below it, starting from its 16-bit bucket.
+    /// The atom holding `a`: count the bounds at or below it, starting from its bucket.
 
     public func atom(of a: IPAddress) -> Int {
         if a.family == .v4 {
             let v = a.v4
-            let h = Int(v >> 16)
+            let h = Int(v >> v4BucketShift)
             var lo = Int(v4Buckets[h]), hi = Int(v4Buckets[h + 1])
             // Invariant: bounds[lo-1] <= v (bounds[0] == 0); find the first bound above v in [lo, hi).
             while hi - lo > 8 {
