@@ -41,9 +41,13 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         // Capture files in and out through libpcap.
         .target(name: "PcapIO", dependencies: ["CPcap", "Packets"]),
+        // zlib, for reading gzip-compressed ClassBench traces.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // ClassBench rule files and traces, and their mapping to ordered Calico policies.
+        .target(name: "ClassBench", dependencies: ["PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
         // One ParsableCommand per file; the `verdict` executable is a thin shell over these.
         .target(name: "VerdictCommands", dependencies: [
-            "Selectors", "PolicyModel", "ReferenceEvaluator", "MatchTable", "PolicyCompiler", "Classifier", "Packets", "PcapIO",
+            "Selectors", "PolicyModel", "ReferenceEvaluator", "MatchTable", "PolicyCompiler", "Classifier", "Packets", "PcapIO", "ClassBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "verdict", dependencies: ["VerdictCommands"]),
@@ -56,6 +60,7 @@ let package = Package(
         .testTarget(name: "MatchTableTests", dependencies: ["MatchTable", "CVerdictABI", "PolicyCompiler", "PolicyModel"],
                     exclude: ["golden"]),
         .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
+        .testTarget(name: "ClassBenchTests", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
         .testTarget(name: "DifferentialTests", dependencies: ["PolicyModel", "ReferenceEvaluator", "Selectors", "Addresses"]),
     ]
 )

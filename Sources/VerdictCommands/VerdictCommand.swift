@@ -15,7 +15,7 @@ public struct VerdictCommand: ParsableCommand {
         77 missing privilege.
         """,
         version: "0.1.0",
-        subcommands: [Check.self, Select.self, Compile.self, Inspect.self, Replay.self])
+        subcommands: [Check.self, Select.self, Compile.self, Inspect.self, Replay.self, Bench.self])
 
     public init() {}
 }
