@@ -10,8 +10,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "verdict", targets: ["verdict"]),
+        // Writes captures/ (pcap/pcapng files, expected verdicts, manifest) byte for byte.
+        .executable(name: "capture-generator", targets: ["CaptureGenerator"]),
         // For the separate Benchmarks/ package.
-        .library(name: "VerdictLibrary", targets: ["Selectors", "Addresses", "PolicyModel", "ReferenceEvaluator"]),
+        .library(name: "VerdictLibrary", targets: ["Selectors", "Addresses", "PolicyModel", "ReferenceEvaluator", "CVerdictABI", "MatchTable",
+                                                  "PolicyCompiler", "Classifier", "Packets", "PcapIO", "ClassBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -51,6 +54,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "verdict", dependencies: ["VerdictCommands"]),
+        // The committed generator of captures/: every capture, its expected verdicts and the manifest.
+        .executableTarget(name: "CaptureGenerator", dependencies: ["Packets", "PcapIO", "Addresses"]),
 
         .testTarget(name: "SelectorsTests", dependencies: ["Selectors"]),
         .testTarget(name: "AddressesTests", dependencies: ["Addresses"]),
@@ -60,6 +65,7 @@ let package = Package(
         .testTarget(name: "MatchTableTests", dependencies: ["MatchTable", "CVerdictABI", "PolicyCompiler", "PolicyModel"],
                     exclude: ["golden"]),
         .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
+        .testTarget(name: "CapturesTests", dependencies: ["CaptureGenerator", "Packets", "PcapIO", "Addresses", "PolicyModel", "ReferenceEvaluator"]),
         .testTarget(name: "ClassBenchTests", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
         .testTarget(name: "DifferentialTests", dependencies: ["PolicyModel", "ReferenceEvaluator", "Selectors", "Addresses"]),
     ]

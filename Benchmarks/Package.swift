@@ -6,7 +6,7 @@ import PackageDescription
 
 let package = Package(
     name: "VerdictBenchmarks",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "Verdict", path: ".."),
         // Without the MallocInterposer-only trait list, the default traits pull a package that is not mirrored here.
@@ -20,6 +20,15 @@ let package = Package(
                 .product(name: "VerdictLibrary", package: "Verdict"),
             ],
             path: "Benchmarks/EvaluatorBench",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        // The Swift fast path on the three 1K-rule ClassBench sets of ../shared/classbench.
+        .executableTarget(
+            name: "FastPathBench",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "VerdictLibrary", package: "Verdict"),
+            ],
+            path: "Benchmarks/FastPathBench",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
     ]
 )
