@@ -39,7 +39,9 @@ public struct PacketResult: Sendable {
 public final class StatefulClassifier {
     public let classifier: Classifier
     public let tracker = ConnectionTracker()
-    /// First fragments seen: (src, dst, protocol, IP ID) → the datagram's verdict.
+    /// First fragments seen: (src, dst, protocol, IP ID) → the datagram's verdict. IPv6 keys leave
+    /// the protocol out (0): a non-first fragment's headers stop at the fragment header, so its
+    /// final protocol is unknown, and Linux reassembles IPv6 by (src, dst, identification).
     private var fragments: [FragmentKey: Bool] = [:]
     private var flowIDs: [FlowKey: Int] = [:]
     public private(set) var flowCount = 0
@@ -84,7 +86,7 @@ public final class StatefulClassifier {
             return result
         }
         if nonFirstFragment {
-            let fk = FragmentKey(src: h.src, dst: h.dst, proto: h.protocol, id: h.ipID)
+            let fk = fragmentKey(h)
             if let v = fragments[fk] {
                 result.allow = v
                 result.state = .fragment
@@ -131,7 +133,11 @@ public final class StatefulClassifier {
 
     private func recordFirstFragment(_ h: PacketHeaders, allow: Bool) {
         guard h.isFragment && h.isFirstFragment else { return }
-        fragments[FragmentKey(src: h.src, dst: h.dst, proto: h.protocol, id: h.ipID)] = allow
+        fragments[fragmentKey(h)] = allow
+    }
+
+    private func fragmentKey(_ h: PacketHeaders) -> FragmentKey {
+        FragmentKey(src: h.src, dst: h.dst, proto: h.ipVersion == 6 ? 0 : h.protocol, id: h.ipID)
     }
 
     private func decidedUntracked(_ v: PathVerdict) -> Bool {

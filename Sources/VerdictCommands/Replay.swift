@@ -75,7 +75,7 @@ struct Replay: ParsableCommand {
             throw ExitCode(ExitStatus.inputError)
         }
         // tcpdump's first line, on stderr as tcpdump prints it.
-        if output != .jsonl || !input.quiet {
+        if !input.quiet {
             StandardError.write("reading from file \(capturePath), link-type \(reader.linkType), snapshot length \(reader.snaplen)")
         }
         var denied: CaptureWriter?
