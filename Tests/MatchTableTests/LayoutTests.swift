@@ -19,6 +19,26 @@ struct LayoutTests {
         #expect(MemoryLayout<vd_rule>.stride == 36)
     }
 
+    @Test("BPF map key and value sizes match the C header")
+    func bpfSizes() {
+        #expect(MemoryLayout<vd_bpf_config>.size == 16)
+        #expect(MemoryLayout<vd_bpf_chain>.size == 72)
+        #expect(MemoryLayout<vd_bpf_generation>.size == 24 + 6 * 72)
+        #expect(MemoryLayout<vd_lpm4_key>.size == 12)
+        #expect(MemoryLayout<vd_lpm6_key>.size == 24)
+        #expect(MemoryLayout<vd_atom_ref>.size == 8)
+        #expect(MemoryLayout<vd_bpf_rule>.size == 8)
+        #expect(MemoryLayout<vd_bpf_point>.size == 12)
+        #expect(MemoryLayout<vd_bpf_result>.size == 64)
+        #expect(MemoryLayout<vd_ct_key>.size == 40)
+        #expect(MemoryLayout<vd_ct_value>.size == 16)
+        #expect(MemoryLayout<vd_bpf_chain>.offset(of: \.map_base) == 16)
+        #expect(MemoryLayout<vd_bpf_chain>.offset(of: \.term_base) == 64)
+        #expect(MemoryLayout<vd_bpf_generation>.offset(of: \.chains) == 24)
+        #expect(MemoryLayout<vd_lpm4_key>.offset(of: \.addr) == 8)
+        #expect(MemoryLayout<vd_ct_key>.offset(of: \.protocol) == 36)
+    }
+
     @Test("field offsets")
     func offsets() {
         #expect(MemoryLayout<vd_table_header>.offset(of: \.checksum) == 24)

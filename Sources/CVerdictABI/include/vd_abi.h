@@ -190,6 +190,116 @@ struct vd_rule {
 	__u32 term_count;
 };
 
+
+/* ---------------------------------------------------------------------------------------------
+ * BPF maps (issue 5). The loader (BPFLoader.MapBackedTableSink) copies a table into these maps;
+ * bpf/lib/maps.h declares them with these key and value types. Every table-derived map holds two
+ * generations: the loader fills the inactive one, then flips vd_cfg.generation with one 4-byte
+ * write, so a packet sees either the old table or the new one, never a mixture.
+ * ------------------------------------------------------------------------------------------- */
+
+#define VD_BPF_GENERATIONS 2u
+#define VD_BPF_MAX_POINTS 4u
+
+/* vd_cfg, ARRAY[1]. */
+struct vd_bpf_config {
+	__u32 generation;   /* 0 or 1: the generation packets use */
+	__u32 mode;         /* enum vd_bpf_mode */
+	__u32 endpoint[2];  /* per generation: the endpoint enforced in VD_MODE_ENDPOINT */
+};
+
+enum vd_bpf_mode {
+	VD_MODE_NODE = 0,     /* judge every packet by its source's egress and destination's ingress */
+	VD_MODE_ENDPOINT = 1, /* enforce one endpoint's policy (ingress on TC egress of its veth, ...) */
+};
+
+/* One chain of one generation: where its data starts in the flat arrays below. */
+struct vd_bpf_chain {
+	__u32 term_count;
+	__u32 words;
+	__u32 icmp_keys;
+	__u32 trivial_dims;
+	__u32 map_base[VD_DIM_COUNT];  /* index into vd_class of key 0 of each dim */
+	__u32 row_base[VD_DIM_COUNT];  /* index into vd_rows of class 0, word 0 of each dim */
+	__u32 term_base;               /* index into vd_term_rule of term 0 */
+	__u32 rule_base;               /* index into vd_rules / vd_hits of rule 0 */
+};
+
+/* vd_gen, ARRAY[2]: one per generation. */
+struct vd_bpf_generation {
+	__u32 e2h_action;     /* VD_E2H_* */
+	__u32 endpoint_count;
+	__u32 node_count;
+	__u32 endpoint_base;  /* index into vd_eps of endpoint 0 */
+	__u32 node_base;      /* index into vd_nodes of node 0 */
+	__u32 pad;
+	struct vd_bpf_chain chains[6];
+};
+
+/* vd_ip4, LPM_TRIE: prefixlen = 32 + address prefix length; the generation is the first word. */
+struct vd_lpm4_key {
+	__u32 prefixlen;
+	__u32 generation;   /* big-endian, so that it is the leading 32 bits of the key */
+	__u8 addr[4];       /* network order */
+};
+
+/* vd_ip6, LPM_TRIE: prefixlen = 32 + address prefix length. */
+struct vd_lpm6_key {
+	__u32 prefixlen;
+	__u32 generation;   /* big-endian */
+	__u8 addr[16];      /* network order */
+};
+
+/* Value of vd_ip4 and vd_ip6: the atom an address falls in (each atom is covered by the CIDRs
+ * that decompose its interval) and the endpoint that owns it. */
+struct vd_atom_ref {
+	__u32 atom;
+	__u32 endpoint;     /* VD_NONE when no endpoint owns it */
+};
+
+/* vd_rules, ARRAY: what the program needs of a rule; names stay in userspace. */
+struct vd_bpf_rule {
+	__u8 action;        /* enum vd_action */
+	__u8 pad[3];
+	__u32 pass_target;  /* term index, relative to the chain */
+};
+
+/* vd_last, PERCPU_ARRAY[1]: the last packet's decisions, read back after BPF_PROG_TEST_RUN so
+ * that the kernel's answer can be compared with Swift's point by point. */
+struct vd_bpf_point {
+	__u8 kind;          /* PointDecision.Kind: 0 chain, 1 host-to-local-workload, 2 endpoint-to-host */
+	__u8 allow;
+	__u8 chain;
+	__u8 pad;
+	__u32 endpoint;
+	__u32 rule;         /* relative to the chain, or VD_NONE */
+};
+
+struct vd_bpf_result {
+	__u32 allow;
+	__u32 count;
+	__u32 conntrack;    /* 0 new, 1 established, 2 related, 3 invalid, 4 unparsed */
+	__u32 pad;
+	struct vd_bpf_point points[VD_BPF_MAX_POINTS];
+};
+
+/* vd_ct, LRU_HASH: one entry per allowed flow, keyed in its canonical direction. */
+struct vd_ct_key {
+	__u8 src[16];       /* IPv4 in the first 4 bytes, rest zero */
+	__u8 dst[16];
+	__u16 sport;        /* network order; ICMP echo: the identifier in both */
+	__u16 dport;
+	__u8 protocol;
+	__u8 family;        /* 4 or 6 */
+	__u8 pad[2];
+};
+
+struct vd_ct_value {
+	__u64 last_seen_ns;
+	__u32 originator_is_src; /* 1 when the flow's first packet went from key.src to key.dst */
+	__u32 flags;
+};
+
 #ifndef __cplusplus
 _Static_assert(sizeof(struct vd_table_header) == 64, "vd_table_header layout");
 _Static_assert(sizeof(struct vd_section) == 24, "vd_section layout");
@@ -199,6 +309,17 @@ _Static_assert(sizeof(struct vd_endpoint) == 16, "vd_endpoint layout");
 _Static_assert(sizeof(struct vd_node) == 8, "vd_node layout");
 _Static_assert(sizeof(struct vd_chain) == 40, "vd_chain layout");
 _Static_assert(sizeof(struct vd_rule) == 36, "vd_rule layout");
+_Static_assert(sizeof(struct vd_bpf_config) == 16, "vd_bpf_config layout");
+_Static_assert(sizeof(struct vd_bpf_chain) == 72, "vd_bpf_chain layout");
+_Static_assert(sizeof(struct vd_bpf_generation) == 24 + 6 * 72, "vd_bpf_generation layout");
+_Static_assert(sizeof(struct vd_lpm4_key) == 12, "vd_lpm4_key layout");
+_Static_assert(sizeof(struct vd_lpm6_key) == 24, "vd_lpm6_key layout");
+_Static_assert(sizeof(struct vd_atom_ref) == 8, "vd_atom_ref layout");
+_Static_assert(sizeof(struct vd_bpf_rule) == 8, "vd_bpf_rule layout");
+_Static_assert(sizeof(struct vd_bpf_point) == 12, "vd_bpf_point layout");
+_Static_assert(sizeof(struct vd_bpf_result) == 16 + 4 * 12, "vd_bpf_result layout");
+_Static_assert(sizeof(struct vd_ct_key) == 40, "vd_ct_key layout");
+_Static_assert(sizeof(struct vd_ct_value) == 16, "vd_ct_value layout");
 #endif
 
 #endif /* VD_ABI_H */
