@@ -44,6 +44,12 @@ struct Explain: ParsableCommand {
 
     enum ExplainFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
 
+    func validate() throws {
+        if ["TCP", "UDP", "SCTP", "UDPLITE", "6", "17", "132", "136"].contains(proto.uppercased()) && port == nil {
+            throw ValidationError("--port is required for \(proto)")
+        }
+    }
+
     func run() throws {
         let set = try input.loadPolicySet()
         let evaluator = ReferenceEvaluator(set)
