@@ -48,9 +48,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // ClassBench rule files and traces, and their mapping to ordered Calico policies.
         .target(name: "ClassBench", dependencies: ["PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
+        // `verdict audit`'s analysis: default-deny status and misconfiguration findings, as values.
+        .target(name: "Audit", dependencies: ["PolicyModel", "ReferenceEvaluator", "Selectors", "Addresses", "PolicyCompiler", "MatchTable", "CVerdictABI"]),
         // One ParsableCommand per file; the `verdict` executable is a thin shell over these.
         .target(name: "VerdictCommands", dependencies: [
             "Selectors", "Addresses", "PolicyModel", "ReferenceEvaluator", "MatchTable", "PolicyCompiler", "Classifier", "Packets", "PcapIO", "ClassBench",
+            "Audit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "verdict", dependencies: ["VerdictCommands"]),
