@@ -57,6 +57,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "verdict", dependencies: ["VerdictCommands"]),
+        // A table as the exact contents of the BPF maps (both generations), and a Swift model of the
+        // BPF program's lookup over them: the executable specification bpf/ is checked against.
+        .target(name: "BPFImage", dependencies: ["MatchTable", "CVerdictABI", "Addresses"]),
         // The committed generator of captures/: every capture, its expected verdicts and the manifest.
         .executableTarget(name: "CaptureGenerator", dependencies: ["Packets", "PcapIO", "Addresses"]),
 
@@ -70,6 +73,8 @@ let package = Package(
         .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
         .testTarget(name: "CapturesTests", dependencies: ["CaptureGenerator", "Packets", "PcapIO", "Addresses", "PolicyModel", "ReferenceEvaluator"]),
         .testTarget(name: "ClassBenchTests", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
+        .testTarget(name: "BPFImageTests", dependencies: ["BPFImage", "MatchTable", "CVerdictABI", "Addresses", "Classifier", "PolicyCompiler",
+                                                         "PolicyModel", "ReferenceEvaluator", "ClassBench"]),
         .testTarget(name: "DifferentialTests", dependencies: ["PolicyModel", "ReferenceEvaluator", "Selectors", "Addresses", "Classifier", "PolicyCompiler", "MatchTable", "CVerdictABI"]),
     ]
 )
