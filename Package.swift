@@ -56,6 +56,15 @@ let package = Package(
             "Audit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // libbpf: BPF objects, maps, test runs, XDP/TC attachment (only BPFLoader/Internals/Libbpf.swift calls it).
+        .systemLibrary(name: "CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev"])]),
+        // C helpers around libbpf that Swift cannot write; each says why it exists.
+        .target(name: "CBPFShims", dependencies: ["CLibbpf"]),
+        // The policy programs of bpf/, compiled by BPFCompilePlugin with the toolchain's clang and embedded as bytes.
+        .target(name: "BPFEmbedded", plugins: ["BPFCompilePlugin"]),
+        .plugin(name: "BPFCompilePlugin", capability: .buildTool()),
+        // libbpf from Swift: objects, maps, programs, BPF_PROG_TEST_RUN, XDP/TC attachment, pinning, typed errors.
+        .target(name: "BPFLoader", dependencies: ["CLibbpf", "CBPFShims"]),
         .executableTarget(name: "verdict", dependencies: ["VerdictCommands"]),
         // A table as the exact contents of the BPF maps (both generations), and a Swift model of the
         // BPF program's lookup over them: the executable specification bpf/ is checked against.
@@ -75,6 +84,7 @@ let package = Package(
         .testTarget(name: "ClassBenchTests", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
         .testTarget(name: "BPFImageTests", dependencies: ["BPFImage", "MatchTable", "CVerdictABI", "Addresses", "Classifier", "PolicyCompiler",
                                                          "PolicyModel", "ReferenceEvaluator", "ClassBench"]),
+        .testTarget(name: "BPFLoaderTests", dependencies: ["BPFLoader", "BPFEmbedded", "CVerdictABI", "CLibbpf", "Packets", "Addresses"]),
         .testTarget(name: "DifferentialTests", dependencies: ["PolicyModel", "ReferenceEvaluator", "Selectors", "Addresses", "Classifier", "PolicyCompiler", "MatchTable", "CVerdictABI"]),
     ]
 )

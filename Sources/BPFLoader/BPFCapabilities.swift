@@ -1,0 +1,41 @@
+// Can this process load and run Verdict's BPF programs? Asked once, answered with a reason.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whether BPF programs can be loaded here, and if not, why.
+///
+/// ```swift
+/// @Suite(.enabled(if: BPFCapabilities.current.canLoadPrograms, "BPF unavailable"))
+/// ```
+public struct BPFCapabilities: Sendable {
+    /// True when XDP and TC programs calling bpf_loop can be loaded.
+    public var canLoadPrograms: Bool
+    /// Why not, for people (nil when ``canLoadPrograms``).
+    public var reason: String?
+    /// libbpf's version (`1.1`).
+    public var libbpfVersion: String
+
+    /// The answer for this process, probed on first use.
+    public static let current = probe()
+
+    /// Loads tiny XDP and TC programs and probes the bpf_loop helper
+    /// (`libbpf_probe_bpf_prog_type`, `libbpf_probe_bpf_helper`).
+    public static func probe() -> BPFCapabilities {
+        let version = Libbpf.libbpfVersion()
+        func no(_ why: String) -> BPFCapabilities { BPFCapabilities(canLoadPrograms: false, reason: why, libbpfVersion: version) }
+        func privilege(_ r: Int32) -> String {
+            "loading BPF programs needs CAP_BPF and CAP_NET_ADMIN (or root); the kernel said \(String(cString: strerror(-r)))"
+        }
+        let xdp = Libbpf.probeProgramType(xdp: true)
+        if xdp < 0 { return no(-xdp == EPERM || -xdp == EACCES ? privilege(xdp) : "probing XDP programs failed: \(String(cString: strerror(-xdp)))") }
+        if xdp == 0 { return no("this kernel does not load XDP programs") }
+        let tc = Libbpf.probeProgramType(xdp: false)
+        if tc < 0 { return no(-tc == EPERM || -tc == EACCES ? privilege(tc) : "probing TC programs failed: \(String(cString: strerror(-tc)))") }
+        if tc == 0 { return no("this kernel does not load TC (sched_cls) programs") }
+        let loop = Libbpf.probeLoopHelper()
+        if loop <= 0 { return no("this kernel lacks the bpf_loop helper (Linux 5.17 or later)") }
+        return BPFCapabilities(canLoadPrograms: true, reason: nil, libbpfVersion: version)
+    }
+}
