@@ -13,6 +13,28 @@ public enum Auditor {
         let namespaces = ProtectionAnalysis.namespaces(set, endpoints)
         var findings = ProtectionAnalysis.findings(namespaces, endpoints, set)
         var checks = [CheckRun(id: FindingKind.noDefaultDeny.id, ran: true, note: nil)]
+        let protection = Dictionary(endpoints.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+
+        findings += MetadataCheck.findings(set, evaluator, protection)
+        checks.append(CheckRun(id: FindingKind.metadataEgress.id, ran: true, note: nil))
+        let (dns, dnsRun) = DNSCheck.findings(set, evaluator, protection)
+        findings += dns
+        checks.append(dnsRun)
+        let selectors = SelectorCheck.run(set)
+        findings += selectors.findings
+        checks.append(CheckRun(id: FindingKind.selectorTypo.id, ran: true, note: nil))
+        checks.append(CheckRun(id: FindingKind.policySelectsNothing.id, ran: true, note: nil))
+        let (never, neverRun) = NeverMatchCheck.findings(set, excluding: selectors.reportedRules)
+        findings += never
+        checks.append(neverRun)
+        findings += ShadowCheck.findings(set, evaluator)
+        checks.append(CheckRun(id: FindingKind.shadowedDeny.id, ran: true, note: nil))
+        if let capture {
+            findings += CaptureCheck.findings(capture, set)
+            checks.append(CheckRun(id: FindingKind.ruleNeverHit.id, ran: true, note: nil))
+        } else {
+            checks.append(CheckRun(id: FindingKind.ruleNeverHit.id, ran: false, note: "no -r capture given"))
+        }
 
         var probeResults: [ProbeResult]? = nil
         if let probes {
@@ -127,5 +149,20 @@ enum TrailText {
     static func summary(_ t: Trail) -> String {
         let stage = t.stage == .forwarded ? " (forwarded)" : ""
         return "\(t.endpoint) \(t.direction.rawValue)\(stage): \(t.verdict.rawValue) by \(decision(t.decision))"
+    }
+}
+
+enum CaptureCheck {
+    /// VD008: one finding per policy rule no packet of the capture was decided by.
+    static func findings(_ c: CaptureSummary, _ set: PolicySet) -> [Finding] {
+        let kind = FindingKind.ruleNeverHit
+        return c.unhitRules.map { u in
+            let p = set.policy(kind: u.kind, qualifiedName: u.policy)
+            let resource = p.map(resourceName) ?? "\(u.kind ?? "policy") \(u.policy)"
+            let location = p.flatMap { p in u.ruleIndex < p.rules(u.direction).count ? p.rules(u.direction)[u.ruleIndex].location : nil }
+            return Finding(id: kind.id, severity: kind.defaultSeverity,
+                           message: "\(u.direction.rawValue) rule \(u.ruleIndex) (\(u.action.capitalized)) of \(resource) decided none of the \(c.packets) packets of \(c.file)",
+                           resource: resource, rule: u.ruleIndex, direction: u.direction, location: location)
+        }
     }
 }
