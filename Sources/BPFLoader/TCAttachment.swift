@@ -58,7 +58,10 @@ public struct TCAttachment: Sendable {
 
     /// The program id of the filter with `handle` and `priority`, or nil.
     public static func query(ifindex: Int32, direction: TCDirection, handle: UInt32 = 1, priority: UInt32 = 1) throws(BPFError) -> UInt32? {
-        try Libbpf.tcQuery(ifindex: ifindex, ingress: direction == .ingress, handle: handle, priority: priority)
+        // Captured: for a missing filter libbpf prints the kernel's "Cannot find specified filter chain".
+        try Libbpf.captured { () throws(BPFError) -> UInt32? in
+            try Libbpf.tcQuery(ifindex: ifindex, ingress: direction == .ingress, handle: handle, priority: priority)
+        }
     }
 
     /// Removes the clsact qdisc of `ifindex` with every filter on it; no qdisc is not an error.

@@ -221,6 +221,22 @@ struct TestRunTests {
         #expect(!after.allowed && after.decisions == [[1, 0, VD_NONE, 0], [0, 1, VD_NONE, 0]])
     }
 
+    @Test("the TC object can share the XDP object's maps: one table, one conntrack")
+    func sharedMaps() throws {
+        let xdp = try Loaded("vd_xdp")
+        try TwoPods.write(to: xdp.object)
+        let tc = try BPFObject(bytes: BPFEmbedded.policyTC, name: "policy_tc")
+        try tc.shareMaps(with: xdp.object)
+        try tc.load()
+        #expect(try tc.map("vd_rows").lookup(key: TwoPods.dportRows + 1, as: UInt64.self) == 0b1101)
+        // A flow the XDP program opened is established for the TC program.
+        #expect(try xdp.run(PacketBuilder.udp(TwoPods.a, 7000, TwoPods.b, 80)).conntrack == CT.new)
+        let tcRun = Loaded(object: tc, program: try tc.program("vd_tc_ingress"), isXDP: false)
+        let r = try tcRun.run(PacketBuilder.udp(TwoPods.b, 80, TwoPods.a, 7000))
+        #expect(r.allowed && r.conntrack == CT.established)
+        #expect(try tc.hits(TwoPods.ingressRules + 2) == 1, "hits are shared too")
+    }
+
     @Test("TC with vd_replay_clock takes conntrack time from skb->tstamp")
     func replayClock() throws {
         let l = try Loaded("vd_tc_ingress") { try $0.setReadOnlyGlobal("vd_replay_clock", to: UInt32(1)) }

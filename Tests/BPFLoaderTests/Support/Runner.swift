@@ -21,6 +21,12 @@ struct Loaded {
         self.program = try object.program(program)
     }
 
+    init(object: BPFObject, program: BPFProgram, isXDP: Bool) {
+        self.object = object
+        self.program = program
+        self.isXDP = isXDP
+    }
+
     struct Outcome {
         var allowed: Bool
         var result: vd_bpf_result
