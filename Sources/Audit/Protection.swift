@@ -1,4 +1,4 @@
-// Default-deny status (DECISIONS 26). An endpoint is default-deny in a direction when a packet
+// Default-deny status (DECISIONS 27). An endpoint is default-deny in a direction when a packet
 // that matches no policy rule is denied there:
 //   - walking the tiers in order, the first tier that applies to the endpoint in that direction
 //     (one of its normal-stage policies selects it with that type) and whose defaultAction is
@@ -45,6 +45,8 @@ enum ProtectionAnalysis {
 
     static func namespaces(_ set: PolicySet, _ endpoints: [EndpointSummary]) -> [NamespaceSummary] {
         let workloads = zip(set.endpoints, endpoints).filter { !$0.0.kind.isHost }
+        var rank: [String: Int] = [:]
+        for (i, p) in set.allPolicies.enumerated() where rank[p.qualifiedName] == nil { rank[p.qualifiedName] = i }
         return set.namespaces.keys.sorted().map { name in
             let members = workloads.filter { $0.0.namespace == name }.map(\.1)
             func status(_ d: Direction) -> NamespaceSummary.DirectionStatus {
@@ -52,6 +54,7 @@ enum ProtectionAnalysis {
                 let open = zip(members, p).filter { !$0.1.defaultDeny }.map(\.0.id)
                 var policies: [String] = []
                 for x in p { for q in x.policies where !policies.contains(q) { policies.append(q) } }
+                policies.sort { (rank[$0] ?? .max, $0) < (rank[$1] ?? .max, $1) }
                 let s: NamespaceSummary.Status = members.isEmpty ? .empty : open.isEmpty ? .protected : open.count == members.count ? .unprotected : .partial
                 return .init(status: s, policies: policies, unprotected: open)
             }
@@ -75,14 +78,17 @@ enum ProtectionAnalysis {
                                 + "GlobalNetworkPolicy that selects every workload with types Ingress and Egress",
                             resource: "cluster")]
         }
+        let byID = Dictionary(endpoints.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var out: [Finding] = []
         for ns in namespaces {
             var parts: [String] = []
             var directions: [Direction] = []
             let unprotected = Direction.allCases.filter { ns.status($0) == .unprotected }
             if !unprotected.isEmpty {
+                let members = ns.direction(unprotected[0]).unprotected
+                let why = byID[members[0]].map { e in (unprotected[0] == .ingress ? e.ingress : e.egress).reason } ?? ""
                 parts.append("no default-deny baseline for \(unprotected.map(\.rawValue).joined(separator: " and ")): "
-                             + "its \(ns.endpoints) endpoint\(ns.endpoints == 1 ? "" : "s") accept\(ns.endpoints == 1 ? "s" : "") unmatched traffic")
+                             + "\(list(members)) let\(members.count == 1 ? "s" : "") through traffic that no rule matches (\(why))")
                 directions += unprotected
             }
             for d in Direction.allCases where ns.status(d) == .partial {

@@ -1,7 +1,7 @@
 // VD007: a Deny rule that an earlier Allow (a lower-order policy, an earlier rule of the same
 // policy, a Pass to a later tier that allows, an earlier tier, a failsafe port) decides first.
 //
-// The search (DECISIONS 27): for each Deny rule R of a policy P, for each endpoint P selects in
+// The search (DECISIONS 28): for each Deny rule R of a policy P, for each endpoint P selects in
 // R's direction, build candidate packets from the values the rules at that endpoint name — every
 // endpoint address and the first and last address of every CIDR (and the addresses just outside)
 // on the remote side, the endpoint's own addresses on its side, the protocols, the ends of every

@@ -119,6 +119,39 @@ import Testing
         #expect(f[0]["file"] is NSNull)
     }
 
+    @Test("VD001 partial: a namespace whose default deny leaves out some endpoints")
+    func partialNamespace() throws {
+        let cluster = Self.pod + """
+
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: api, namespace: prod, labels: {app: api}}
+        spec: {containers: [{name: c, image: api}]}
+        status: {podIP: 10.0.0.2}
+        ---
+        apiVersion: projectcalico.org/v3
+        kind: NetworkPolicy
+        metadata: {name: deny-web, namespace: prod}
+        spec: {selector: app == 'web', types: [Ingress, Egress]}
+        ---
+        apiVersion: projectcalico.org/v3
+        kind: NetworkPolicy
+        metadata: {name: deny-in, namespace: prod}
+        spec: {selector: all(), types: [Ingress]}
+        """
+        let dir = try write(["cluster.yaml": cluster])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try AuditRun.json(["-f", dir.path])
+        let f = AuditRun.findings(r)
+        #expect(f.count == 1 && f[0]["id"] as? String == "VD001" && f[0]["direction"] as? String == "egress", "\(f)")
+        #expect((f[0]["message"] as? String)?.contains("the egress default deny does not cover prod/api (1 of 2 endpoints)") == true, "\(f)")
+        let ns = try #require((r["namespaces"] as? [[String: Any]])?.first { $0["name"] as? String == "prod" })
+        #expect((ns["ingress"] as? [String: Any])?["defaultDeny"] as? String == "protected")
+        #expect((ns["egress"] as? [String: Any])?["defaultDeny"] as? String == "partial")
+        #expect((ns["egress"] as? [String: Any])?["unprotectedEndpoints"] as? [String] == ["prod/api"])
+    }
+
     @Test("VD007 through tiers: a Pass that leads to a later Allow, and an Allow in an earlier tier")
     func shadowingAcrossTiers() throws {
         let policies = """
