@@ -28,6 +28,10 @@ public struct BPFCapabilities: Sendable {
         func privilege(_ r: Int32) -> String {
             "loading BPF programs needs CAP_BPF and CAP_NET_ADMIN (or root); the kernel said \(String(cString: strerror(-r)))"
         }
+        // libbpf's probes answer 0 for "refused" whatever the reason, so look at privilege first.
+        if let caps = effectiveCapabilities(), caps & (1 << 39) == 0 /* CAP_BPF */ && caps & (1 << 21) == 0 /* CAP_SYS_ADMIN */ {
+            return no("loading BPF programs needs CAP_BPF and CAP_NET_ADMIN (or root); this process has neither CAP_BPF nor CAP_SYS_ADMIN")
+        }
         let xdp = Libbpf.probeProgramType(xdp: true)
         if xdp < 0 { return no(-xdp == EPERM || -xdp == EACCES ? privilege(xdp) : "probing XDP programs failed: \(String(cString: strerror(-xdp)))") }
         if xdp == 0 { return no("this kernel does not load XDP programs") }
@@ -37,5 +41,19 @@ public struct BPFCapabilities: Sendable {
         let loop = Libbpf.probeLoopHelper()
         if loop <= 0 { return no("this kernel lacks the bpf_loop helper (Linux 5.17 or later)") }
         return BPFCapabilities(canLoadPrograms: true, reason: nil, libbpfVersion: version)
+    }
+
+    /// CapEff of /proc/self/status, or nil when it cannot be read.
+    static func effectiveCapabilities() -> UInt64? {
+        guard let f = fopen("/proc/self/status", "r") else { return nil }
+        defer { fclose(f) }
+        var line = [CChar](repeating: 0, count: 512)
+        while fgets(&line, Int32(line.count), f) != nil {
+            let text = String(cString: line)
+            if text.hasPrefix("CapEff:") {
+                return UInt64(text.dropFirst("CapEff:".count).trimmingPrefix(while: { $0 == " " || $0 == "\t" }).prefix(while: { $0.isHexDigit }), radix: 16)
+            }
+        }
+        return nil
     }
 }

@@ -88,16 +88,20 @@ struct AttachTests {
         #expect(!(try ns.tc("qdisc", "show", "dev", "vd0")).contains("clsact"))
     }
 
-    @Test("real UDP traffic through XDP: the allowed port arrives, the denied one does not, hits count")
-    func traffic() throws {
+    @Test("real UDP traffic: the allowed port arrives, the denied one does not, hits count", arguments: ["vd_xdp", "vd_tc_ingress"])
+    func traffic(program: String) throws {
         let pair = try TestNamespacePair()
-        let l = try Loaded("vd_xdp")
+        let l = try Loaded(program)
         try TwoPods.write(to: l.object)   // a 10.0.0.1 (endpoint 0), b 10.0.0.2 (endpoint 1)
-        let a = try pair.left.index("vd0")
-        let attachment = try NetworkNamespace.run(pair.left.name) { () throws(BPFError) -> XDPAttachment in
-            try XDPAttachment.attach(l.program, ifindex: a, mode: .native)
+        let vd0 = try pair.left.index("vd0")
+        // Attached where traffic from b enters a's namespace; detached by deleting the namespace.
+        try NetworkNamespace.run(pair.left.name) { () throws(BPFError) in
+            if l.isXDP {
+                _ = try XDPAttachment.attach(l.program, ifindex: vd0, mode: .native)
+            } else {
+                _ = try TCAttachment.attach(l.program, ifindex: vd0, direction: .ingress)
+            }
         }
-        defer { _ = try? NetworkNamespace.run(pair.left.name) { () throws(BPFError) in try attachment.detach() } }
         let open80 = try UDPSocket(in: pair.left.name, bind: TwoPods.a, port: 80)
         let open8080 = try UDPSocket(in: pair.left.name, bind: TwoPods.a, port: 8080)
         let sender = try UDPSocket(in: pair.right.name, bind: TwoPods.b, port: 5555)
