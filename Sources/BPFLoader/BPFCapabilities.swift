@@ -10,7 +10,7 @@ import Glibc
 /// @Suite(.enabled(if: BPFCapabilities.current.canLoadPrograms, "BPF unavailable"))
 /// ```
 public struct BPFCapabilities: Sendable {
-    /// True when XDP and TC programs calling bpf_loop can be loaded.
+    /// True when XDP and TC programs calling bpf_loop and bpf_xdp_load_bytes can be loaded.
     public var canLoadPrograms: Bool
     /// Why not, for people (nil when ``canLoadPrograms``).
     public var reason: String?
@@ -20,8 +20,8 @@ public struct BPFCapabilities: Sendable {
     /// The answer for this process, probed on first use.
     public static let current = probe()
 
-    /// Loads tiny XDP and TC programs and probes the bpf_loop helper
-    /// (`libbpf_probe_bpf_prog_type`, `libbpf_probe_bpf_helper`).
+    /// Looks at the process's capabilities, loads tiny XDP and TC programs and probes the
+    /// helpers the policy programs call (`libbpf_probe_bpf_prog_type`, `libbpf_probe_bpf_helper`).
     public static func probe() -> BPFCapabilities {
         let version = Libbpf.libbpfVersion()
         func no(_ why: String) -> BPFCapabilities { BPFCapabilities(canLoadPrograms: false, reason: why, libbpfVersion: version) }
@@ -38,8 +38,7 @@ public struct BPFCapabilities: Sendable {
         let tc = Libbpf.probeProgramType(xdp: false)
         if tc < 0 { return no(-tc == EPERM || -tc == EACCES ? privilege(tc) : "probing TC programs failed: \(String(cString: strerror(-tc)))") }
         if tc == 0 { return no("this kernel does not load TC (sched_cls) programs") }
-        let loop = Libbpf.probeLoopHelper()
-        if loop <= 0 { return no("this kernel lacks the bpf_loop helper (Linux 5.17 or later)") }
+        if Libbpf.probeHelpers() <= 0 { return no("this kernel lacks the bpf_loop or bpf_xdp_load_bytes helper (Linux 5.18 or later)") }
         return BPFCapabilities(canLoadPrograms: true, reason: nil, libbpfVersion: version)
     }
 

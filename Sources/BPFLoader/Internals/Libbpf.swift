@@ -441,9 +441,12 @@ enum Libbpf {
         libbpf_probe_bpf_prog_type(xdp ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS, nil)
     }
 
-    /// 1 when programs of type XDP may call bpf_loop, 0 not, < 0 -errno.
-    static func probeLoopHelper() -> Int32 {
-        libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_loop, nil)
+    /// 1 when XDP programs may call bpf_loop (Linux 5.17) and bpf_xdp_load_bytes (5.18), 0
+    /// not, < 0 -errno.
+    static func probeHelpers() -> Int32 {
+        let loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_loop, nil)
+        guard loop == 1 else { return loop }
+        return libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_load_bytes, nil)
     }
 
     static func libbpfVersion() -> String {
