@@ -147,7 +147,7 @@ public struct BPFTableImage: @unchecked Sendable {
             Self.copy(terms, into: &termValues, at: nTerm)
             nTerm += terms.count
             for r in table.rules(chain: i) {
-                ruleValues[nRule] = vd_bpf_rule(action: r.action, pad: (0, 0, 0), pass_target: r.pass_target)
+                ruleValues[nRule] = vd_bpf_rule(action: r.action, stage: r.stage, pad: (0, 0), pass_target: r.pass_target)
                 nRule += 1
             }
             bpfChains.append(bc)

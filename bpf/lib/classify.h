@@ -380,7 +380,7 @@ static __noinline int vd_classify(const struct vd_hdr *h, __u32 hook, struct vd_
  * (tracked) one; once vd_abi.h gives vd_bpf_rule a stage, return it here. */
 static __always_inline __u32 vd_rule_stage(const struct vd_bpf_rule *r)
 {
-	return VD_STAGE_NORMAL;
+	return r->stage;
 }
 
 /* 1 when an untracked rule decided one of the points (StatefulClassifier.decidedUntracked). */

@@ -260,7 +260,8 @@ struct vd_atom_ref {
 /* vd_rules, ARRAY: what the program needs of a rule; names stay in userspace. */
 struct vd_bpf_rule {
 	__u8 action;        /* enum vd_action */
-	__u8 pad[3];
+	__u8 stage;         /* enum vd_stage: an untracked rule's packets create no conntrack entry */
+	__u8 pad[2];
 	__u32 pass_target;  /* term index, relative to the chain */
 };
 
