@@ -27,8 +27,9 @@ public enum Auditor {
         let (never, neverRun) = NeverMatchCheck.findings(set, excluding: selectors.reportedRules)
         findings += never
         checks.append(neverRun)
-        findings += ShadowCheck.findings(set, evaluator)
-        checks.append(CheckRun(id: FindingKind.shadowedDeny.id, ran: true, note: nil))
+        let (shadowed, shadowRun) = ShadowCheck.findings(set, evaluator)
+        findings += shadowed
+        checks.append(shadowRun)
         if let capture {
             findings += CaptureCheck.findings(capture, set)
             checks.append(CheckRun(id: FindingKind.ruleNeverHit.id, ran: true, note: nil))

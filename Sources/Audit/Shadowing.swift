@@ -19,20 +19,32 @@ import ReferenceEvaluator
 enum ShadowCheck {
     /// Candidates per (rule, endpoint) beyond which the search stops (the verdict then rests on those).
     static let candidateLimit = 20_000
+    /// Evaluations for the whole audit; Deny rules after the budget is spent are not searched.
+    static let evaluationBudget = 400_000
 
-    static func findings(_ set: PolicySet, _ evaluator: ReferenceEvaluator) -> [Finding] {
+    static func findings(_ set: PolicySet, _ evaluator: ReferenceEvaluator) -> ([Finding], CheckRun) {
         var out: [Finding] = []
         let kind = FindingKind.shadowedDeny
+        var evaluations = 0
+        var unsearched = 0
         for p in set.allPolicies {
             for d in p.types {
                 for (i, r) in p.rules(d).enumerated() where r.action == .deny {
+                    if evaluations >= evaluationBudget {
+                        unsearched += 1
+                        continue
+                    }
+                    var truncated = false
                     var reached: (Packet, Endpoint)? = nil
                     var witness: (Packet, Endpoint, Trail)? = nil
                     let subjects = set.endpoints.filter { e in
                         p.endpointSelector.matches(e.effectiveLabels) && (e.kind.isHost || (!p.doNotTrack && !p.preDNAT))
                     }
                     search: for e in subjects {
-                        for packet in candidates(r, d, e, set) where evaluator.mismatch(r, packet) == nil {
+                        let (packets, cut) = candidates(r, d, e, set)
+                        truncated = truncated || cut
+                        for packet in packets where evaluator.mismatch(r, packet) == nil {
+                            evaluations += 1
                             let t = e.kind.isHost ? evaluator.evaluateHostEndpoint(e, d, packet, forwarded: false) : evaluator.evaluateEndpoint(e, d, packet)
                             if t.decision == .rule(tier: p.tier, policy: p.qualifiedName, kind: p.kind, ruleIndex: i, action: .deny) {
                                 if reached == nil { reached = (packet, e) }
@@ -50,7 +62,8 @@ enum ShadowCheck {
                         message = "\(head) is partly shadowed: some packets it matches are allowed before it is reached, e.g. \(example); "
                             + "others still reach it, e.g. \(other) at \(oe.id)"
                     } else {
-                        message = "\(head) is fully shadowed: no packet it matches reaches it, e.g. \(example); "
+                        let scope = truncated ? " (among the first \(candidateLimit) candidate packets per endpoint)" : ""
+                        message = "\(head) is fully shadowed: no packet it matches reaches it\(scope), e.g. \(example); "
                             + "move the Deny before the Allow (lower order, earlier rule or earlier tier) or narrow the Allow"
                     }
                     out.append(Finding(id: kind.id, severity: reached == nil ? .error : .warning, message: message,
@@ -58,7 +71,32 @@ enum ShadowCheck {
                 }
             }
         }
-        return out
+        let note = unsearched == 0 ? nil
+            : "the search stopped after \(evaluationBudget) evaluations; \(unsearched) Deny rule\(unsearched == 1 ? " was" : "s were") not searched"
+        return (out, CheckRun(id: kind.id, ran: true, note: note))
+    }
+
+    /// Can some packet match both rules? False only when a criterion both name rules it out
+    /// (different protocols, disjoint CIDRs or port ranges, different ICMP types); true otherwise.
+    static func mayOverlap(_ a: Rule, _ b: Rule) -> Bool {
+        if let p = a.protocol, let q = b.protocol, p.number != q.number { return false }
+        if let p = a.protocol, let n = b.notProtocol, p.number == n.number { return false }
+        if let p = b.protocol, let n = a.notProtocol, p.number == n.number { return false }
+        if let x = a.icmp, let y = b.icmp, x.type != y.type || (x.code != nil && y.code != nil && x.code != y.code) { return false }
+        for (x, y) in [(a.source, b.source), (a.destination, b.destination)] {
+            if !x.nets.isEmpty && !y.nets.isEmpty
+                && !x.nets.contains(where: { m in y.nets.contains { n in m.family == n.family && (m.contains(n) || n.contains(m)) } }) {
+                return false
+            }
+            if !x.nets.isEmpty && x.nets.allSatisfy({ m in y.notNets.contains { $0.contains(m) } }) { return false }
+            if !y.nets.isEmpty && y.nets.allSatisfy({ m in x.notNets.contains { $0.contains(m) } }) { return false }
+            func ranges(_ specs: [PortSpec]) -> [ClosedRange<UInt16>]? {
+                let r = specs.compactMap { s -> ClosedRange<UInt16>? in if case let .range(lo, hi) = s { return lo...hi } else { return nil } }
+                return r.count == specs.count && !r.isEmpty ? r : nil
+            }
+            if let rx = ranges(x.ports), let ry = ranges(y.ports), !rx.contains(where: { m in ry.contains { m.overlaps($0) } }) { return false }
+        }
+        return true
     }
 
     /// What allowed the witness, naming a Pass on the way.
@@ -75,11 +113,13 @@ enum ShadowCheck {
     }
 
     /// Candidate packets for rule `r` at endpoint `e` in direction `d` (see the file comment).
-    static func candidates(_ r: Rule, _ d: Direction, _ e: Endpoint, _ set: PolicySet) -> [Packet] {
-        // The rules that can decide at this endpoint in this direction, R's own included.
+    static func candidates(_ r: Rule, _ d: Direction, _ e: Endpoint, _ set: PolicySet) -> (packets: [Packet], truncated: Bool) {
+        // The rules that can decide some packet R matches at this endpoint in this direction, R's
+        // own included: only they can intercept R's packets, so only their values draw boundaries.
         var rules: [Rule] = []
         for p in set.allPolicies where p.types.contains(d) && p.endpointSelector.matches(e.effectiveLabels) { rules += p.rules(d) }
         for name in e.profiles { rules += set.profiles[name]?.rules(d) ?? [] }
+        rules = rules.filter { mayOverlap($0, r) }
 
         var remote: [IPAddress] = []
         var seen = Set<IPAddress>()
@@ -92,6 +132,17 @@ enum ShadowCheck {
         for ns in set.networkSets { for c in ns.nets { AddressMath.probes(c).forEach(add) } }
         add(IPAddress("198.51.100.7")!)
         add(IPAddress("2001:db8::7")!)
+        // Necessary conditions of R itself, applied early so that specific rules search few packets.
+        let own = d.remote(r)
+        remote = remote.filter { a in
+            let nets = own.nets.filter { $0.family == a.family }
+            return (nets.isEmpty || nets.contains { $0.contains(a) }) && !own.notNets.contains { $0.contains(a) }
+        }
+        func keep(_ ports: [UInt16], _ e: EntityRule) -> [UInt16] {
+            let ranges = e.ports.compactMap { s -> ClosedRange<UInt16>? in if case let .range(a, b) = s { return a...b } else { return nil } }
+            guard !ranges.isEmpty, ranges.count == e.ports.count else { return ports }  // named ports resolve per endpoint
+            return ports.filter { p in ranges.contains { $0.contains(p) } }
+        }
 
         func portValues(_ pick: (Rule) -> [PortSpec], default value: UInt16) -> [UInt16] {
             var values = Set<Int>()
@@ -108,8 +159,8 @@ enum ShadowCheck {
             if values.isEmpty { values.insert(Int(value)) }
             return values.sorted().map { UInt16($0) }
         }
-        let dports = portValues({ $0.destination.ports + $0.destination.notPorts }, default: 80)
-        let sports = portValues({ $0.source.ports + $0.source.notPorts }, default: 40000)
+        let dports = keep(portValues({ $0.destination.ports + $0.destination.notPorts }, default: 80), r.destination)
+        let sports = keep(portValues({ $0.source.ports + $0.source.notPorts }, default: 40000), r.source)
 
         var protocols: [UInt8] = []
         if let p = r.protocol {
@@ -148,10 +199,10 @@ enum ShadowCheck {
                     } else if proto != 1 && proto != 58 {
                         out.append(Packet(source: src, destination: dst, protocolNumber: proto))
                     }
-                    if out.count >= candidateLimit { return out }
+                    if out.count >= candidateLimit { return (out, true) }
                 }
             }
         }
-        return out
+        return (out, false)
     }
 }
