@@ -61,6 +61,25 @@ import Testing
         }
     }
 
+    @Test("connectivity from a capture: counts, denied flows with the deciding point, rules never hit")
+    func capture() throws {
+        let r = try AuditRun.json(AuditRun.example("zero-trust-k8s") + ["-r", "captures/zero-trust-k8s.pcap"])
+        let c = try #require((r["connectivity"] as? [String: Any])?["capture"] as? [String: Any])
+        #expect(c["file"] as? String == "captures/zero-trust-k8s.pcap")
+        #expect(c["packets"] as? Int == 53 && c["allowed"] as? Int == 26 && c["denied"] as? Int == 27 && c["unparsed"] as? Int == 0)
+        #expect(c["flows"] as? Int == 16 && c["flowsWithDenied"] as? Int == 10)
+        let first = try #require((c["deniedFlows"] as? [[String: Any]])?.first)
+        #expect(first["packet"] as? String == "tcp 100.64.0.2:41000 > 100.64.0.3:8080")
+        #expect(first["decidedBy"] as? String == "dev-app/frontend egress: endOfTier default")
+        #expect(c["rulesNeverHit"] as? Int == 0)
+        #expect((r["connectivity"] as? [String: Any])?["probes"] is NSNull)
+        let checks = try #require(r["checks"] as? [[String: Any]])
+        #expect(checks.first { $0["id"] as? String == "VD008" }?["ran"] as? Bool == true)
+        let table = try AuditRun.verdict(["audit"] + AuditRun.example("zero-trust-k8s") + ["-r", "captures/zero-trust-k8s.pcap", "-q"])
+        #expect(table.stdout.contains("packets 53: 26 allowed, 27 denied, 0 unparsed; flows 16, 10 with denied packets"), "\(table.stdout)")
+        #expect(try AuditRun.verdict(["audit", "-f", "-", "--probes", "-"]).status == 64)
+    }
+
     @Test("a failed expectation is finding VD009 at the probe's line")
     func failedProbe() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verdict-audit-probe-\(getpid())")
