@@ -46,33 +46,29 @@ enum FastPathComparison {
 }
 
 struct FastPathConformanceTests {
-    @Test("conformance probes: fast path == reference", arguments: FixturePaths.conformanceCases)
-    func conformance(_ name: String) throws {
-        let dir = FixturePaths.conformance.appendingPathComponent(name)
-        let set = try ConformanceTests.policySet(for: dir)
+    /// Every probe of `probesPath` through the reference and the fast path: same verdict, same deciding rule at every point.
+    func compareEngines(_ set: PolicySet, probesPath: String, name: String) throws {
         let evaluator = ReferenceEvaluator(set)
         let classifier = Classifier(try PolicyCompiler.compile(set))
-        for probe in try ProbeLoader.load(path: dir.appendingPathComponent("probes.json").path) {
+        for probe in try ProbeLoader.load(path: probesPath) {
             let r = try evaluator.resolve(probe)
-            // The fast path finds parties by address; skip probes whose parties are named but share an address.
             let ref = FastPathComparison.lines(reference: evaluator.evaluate(r.packet, from: r.source, to: r.destination))
             let fast = FastPathComparison.lines(fast: classifier.classify(FastPathComparison.key(r.packet)), classifier)
             #expect(ref == fast, "\(name) \(probe.id ?? "?"): \(r.packet)\nreference:\n  \(ref.joined(separator: "\n  "))\nfast path:\n  \(fast.joined(separator: "\n  "))")
         }
     }
 
+    @Test("conformance probes: fast path == reference", arguments: FixturePaths.conformanceCases)
+    func conformance(_ name: String) throws {
+        let dir = FixturePaths.conformance.appendingPathComponent(name)
+        try compareEngines(try ConformanceTests.policySet(for: dir), probesPath: dir.appendingPathComponent("probes.json").path, name: name)
+    }
+
     @Test("examples: fast path == reference", arguments: FixturePaths.exampleNames)
     func examples(_ name: String) throws {
         let dir = FixturePaths.examples.appendingPathComponent(name)
         let set = try PolicySet.resolve(ResourceLoader.load([.init(dir.path)], recursive: false))
-        let evaluator = ReferenceEvaluator(set)
-        let classifier = Classifier(try PolicyCompiler.compile(set))
-        for probe in try ProbeLoader.load(path: dir.appendingPathComponent("probes.json").path) {
-            let r = try evaluator.resolve(probe)
-            let ref = FastPathComparison.lines(reference: evaluator.evaluate(r.packet, from: r.source, to: r.destination))
-            let fast = FastPathComparison.lines(fast: classifier.classify(FastPathComparison.key(r.packet)), classifier)
-            #expect(ref == fast, "\(name) \(probe.id ?? "?"): \(r.packet)\nreference:\n  \(ref.joined(separator: "\n  "))\nfast path:\n  \(fast.joined(separator: "\n  "))")
-        }
+        try compareEngines(set, probesPath: dir.appendingPathComponent("probes.json").path, name: name)
     }
 
     @Test("compilation is deterministic: byte-identical tables", arguments: FixturePaths.exampleNames)
