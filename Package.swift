@@ -69,6 +69,10 @@ let package = Package(
         // A table as the exact contents of the BPF maps (both generations), and a Swift model of the
         // BPF program's lookup over them: the executable specification bpf/ is checked against.
         .target(name: "BPFImage", dependencies: ["MatchTable", "CVerdictABI", "Addresses"]),
+        // A table in the kernel: the embedded objects sized and loaded, BPFImage written in the
+        // documented order, generation flips, hits, test runs; and captures through the TC program.
+        .target(name: "BPFDataPlane", dependencies: ["BPFLoader", "BPFImage", "BPFEmbedded", "MatchTable", "CVerdictABI",
+                                                    "Classifier", "Packets", "Addresses"]),
         // The committed generator of captures/: every capture, its expected verdicts and the manifest.
         .executableTarget(name: "CaptureGenerator", dependencies: ["Packets", "PcapIO", "Addresses"]),
 
@@ -84,6 +88,9 @@ let package = Package(
         .testTarget(name: "ClassBenchTests", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
         .testTarget(name: "BPFImageTests", dependencies: ["BPFImage", "MatchTable", "CVerdictABI", "Addresses", "Classifier", "PolicyCompiler",
                                                          "PolicyModel", "ReferenceEvaluator", "ClassBench"]),
+        .testTarget(name: "BPFDataPlaneTests", dependencies: ["BPFDataPlane", "BPFImage", "BPFLoader", "MatchTable", "CVerdictABI", "Classifier",
+                                                             "PolicyCompiler", "PolicyModel", "ReferenceEvaluator", "ClassBench", "Packets",
+                                                             "PcapIO", "Addresses"]),
         .testTarget(name: "BPFLoaderTests", dependencies: ["BPFLoader", "BPFEmbedded", "CVerdictABI", "CLibbpf", "Packets", "Addresses"]),
         .testTarget(name: "DifferentialTests", dependencies: ["PolicyModel", "ReferenceEvaluator", "Selectors", "Addresses", "Classifier", "PolicyCompiler", "MatchTable", "CVerdictABI"]),
     ]

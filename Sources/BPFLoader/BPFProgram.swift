@@ -113,6 +113,13 @@ public struct BPFProgram {
                              contextOut: ctxIn == nil ? [] : Array(UnsafeRawBufferPointer(rebasing: ctxOut[0..<min(Int(run.contextSizeOut), context!.count)])))
     }
 
+    /// A `struct __sk_buff` context for ``testRun(_:repeat:context:dataOutCapacity:)`` of a TC
+    /// program with only `tstamp` set (the TC programs built with `vd_replay_clock` take
+    /// conntrack time from it, so a capture replays with its own timestamps).
+    public static func skbContext(timestampNanoseconds: UInt64) -> [UInt8] {
+        Libbpf.skbContext(tstamp: timestampNanoseconds)
+    }
+
     private static func copy(_ bytes: [UInt8]) -> UnsafeMutableRawBufferPointer {
         let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
         bytes.withUnsafeBytes { if $0.count > 0 { b.copyMemory(from: $0) } }

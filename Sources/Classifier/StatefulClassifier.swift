@@ -34,6 +34,14 @@ public struct PacketResult: Sendable {
     public var flowID: Int
     /// Why the packet is unparsed, or the INVALID reason.
     public var note: String?
+
+    public init(allow: Bool?, state: ConntrackState, policy: PathVerdict?, flowID: Int, note: String?) {
+        self.allow = allow
+        self.state = state
+        self.policy = policy
+        self.flowID = flowID
+        self.note = note
+    }
 }
 
 public final class StatefulClassifier {

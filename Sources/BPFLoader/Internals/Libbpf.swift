@@ -320,6 +320,14 @@ enum Libbpf {
         return TestRun(retval: opts.retval, duration: opts.duration, dataSizeOut: opts.data_size_out, contextSizeOut: opts.ctx_size_out)
     }
 
+    /// A zeroed `struct __sk_buff` with `tstamp` set: the only field besides zeros that a TC
+    /// test run's context needs for `vd_replay_clock`.
+    static func skbContext(tstamp: UInt64) -> [UInt8] {
+        var skb = __sk_buff()
+        skb.tstamp = tstamp
+        return withUnsafeBytes(of: skb) { Array($0) }
+    }
+
     // MARK: - Pinning
 
     static func pin(_ fd: Int32, path: String) throws(BPFError) {
