@@ -99,10 +99,13 @@ struct Fixture {
         let policy = try ClassBenchPolicy(rules: rules, file: set)
         let table = try PolicyCompiler.compile(policy.policySet)
         let subject = IPAddress(ClassBench.podAddress)!
+        // ClassBench headers carry no ICMP type; a frame needs one, so ICMP headers become echo
+        // requests (no ClassBench rule restricts ICMP types: the answer is the same).
         let keys = (0..<trace.count).map { i in
             let p = policy.packet(trace, i)
+            let echo = p.protocolNumber == 1 && p.icmpType == nil
             return PacketKey(source: p.source, destination: subject, protocolNumber: p.protocolNumber, sourcePort: p.sourcePort,
-                             destinationPort: p.destinationPort, icmpType: p.icmpType, icmpCode: p.icmpCode)
+                             destinationPort: p.destinationPort, icmpType: echo ? 8 : p.icmpType, icmpCode: echo ? 0 : p.icmpCode)
         }
         return Fixture(name: "classbench/\(set)", table: table, keys: keys)
     }
