@@ -53,7 +53,7 @@ let package = Package(
         // One ParsableCommand per file; the `verdict` executable is a thin shell over these.
         .target(name: "VerdictCommands", dependencies: [
             "Selectors", "Addresses", "PolicyModel", "ReferenceEvaluator", "MatchTable", "PolicyCompiler", "Classifier", "Packets", "PcapIO", "ClassBench",
-            "Audit",
+            "Audit", "BPFDataPlane", "BPFLoader",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libbpf: BPF objects, maps, test runs, XDP/TC attachment (only BPFLoader/Internals/Libbpf.swift calls it).
@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "PcapIOTests", dependencies: ["PcapIO", "Packets", "Addresses"]),
         .testTarget(name: "MatchTableTests", dependencies: ["MatchTable", "CVerdictABI", "PolicyCompiler", "PolicyModel"],
                     exclude: ["golden"]),
-        .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
+        .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "BPFLoader", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
         .testTarget(name: "CapturesTests", dependencies: ["CaptureGenerator", "Packets", "PcapIO", "Addresses", "PolicyModel", "ReferenceEvaluator"]),
         .testTarget(name: "ClassBenchTests", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
         .testTarget(name: "BPFImageTests", dependencies: ["BPFImage", "MatchTable", "CVerdictABI", "Addresses", "Classifier", "PolicyCompiler",

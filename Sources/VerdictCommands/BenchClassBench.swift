@@ -2,12 +2,16 @@
 // ClassBench module), every header of its trace classified by an engine, each answer checked
 // against the trace's expected first-match index, and the engine's speed on one core.
 
+import Addresses
 import ArgumentParser
+import BPFDataPlane
+import BPFLoader
 import ClassBench
 import Classifier
 import CVerdictABI
 import Foundation
 import MatchTable
+import Packets
 import PolicyCompiler
 import PolicyModel
 import ReferenceEvaluator
@@ -31,18 +35,25 @@ struct BenchClassBench: ParsableCommand {
         counted as unrepresentable and not compared (docs/DECISIONS.md).
 
         Engines: swift (the compiled match table and the Swift fast path's batch entry point,
-        every header of the trace in one call) and reference (the reference evaluator, slow). Mpps: headers classified per second on one core, timing only the
-        classification loop (the swift engine repeats it for at least 0.5 s). Build seconds: from
-        parsed rules to a ready engine (policy set, and for swift the compiled table). Table bytes:
-        the compiled table's size (0 for reference, which has no table).
+        every header of the trace in one call), reference (the reference evaluator, slow) and bpf
+        (the kernel: the table in the BPF maps, the TC egress program enforcing the pod as on its
+        veth, every header as one frame through BPF_PROG_TEST_RUN; ICMP headers become echo
+        requests, since a frame needs a type and no ClassBench rule names one). Mpps: headers
+        classified per second on one core, timing only the classification loop (the swift engine
+        repeats it for at least 0.5 s; bpf sums the kernel's own duration of each run, parsing and
+        conntrack included, without the system call). Build seconds: from parsed rules to a ready
+        engine (policy set, and for swift the compiled table; for bpf also the maps loaded and
+        written). Table bytes: the compiled table's size (0 for reference, which has no table;
+        for bpf the table-derived maps at their size, both generations).
 
         Exit codes: 0 every answer matched, 1 a mismatch (the first ones are listed on standard
-        error), 2 bad input, 64 usage error.
+        error), 2 bad input, 64 usage error, 77 BPF unavailable (bpf).
         """)
 
     enum Engine: String, ExpressibleByArgument, CaseIterable {
         case reference
         case swift
+        case bpf
     }
 
     @Option(name: .customLong("rules"), help: ArgumentHelp("The ClassBench rule file.", valueName: "file"))
@@ -51,7 +62,7 @@ struct BenchClassBench: ParsableCommand {
     @Option(name: .customLong("trace"), help: ArgumentHelp("The trace: 8 columns per line, plain or gzip-compressed.", valueName: "file[.gz]"))
     var tracePath: String
 
-    @Option(name: .customLong("engine"), help: "Which classifier: reference or swift.")
+    @Option(name: .customLong("engine"), help: "Which classifier: reference, swift or bpf.")
     var engine: Engine = .swift
 
     @Option(name: [.customShort("o"), .customLong("output")], help: "Output format: table or json.")
@@ -101,6 +112,7 @@ struct BenchClassBench: ParsableCommand {
         switch engine {
         case .reference: result = runReference(policy, trace, policySeconds: policySeconds)
         case .swift: result = try runSwift(policy, trace, policySeconds: policySeconds)
+        case .bpf: result = try runBPF(policy, trace, policySeconds: policySeconds)
         }
 
         // Compare.
@@ -221,6 +233,81 @@ struct BenchClassBench: ParsableCommand {
         }
         let answers = decided.map { $0 == VD_NONE ? Int32(-1) : classBenchOfRule[Int($0)] }
         return Run(answers: answers, buildSeconds: buildSeconds, classifySeconds: elapsed.seconds, passes: passes, tableBytes: table.byteCount)
+    }
+}
+
+extension BenchClassBench {
+    /// Every header as one frame through the kernel's TC egress program, enforcing the subject pod
+    /// in endpoint mode (its ingress chain, as on the pod's veth).
+    func runBPF(_ policy: ClassBenchPolicy, _ trace: ClassBenchTrace, policySeconds: Double) throws -> Run {
+        let caps = BPFCapabilities.current
+        guard caps.canLoadPrograms else {
+            StandardError.write("verdict: error: --engine bpf: \(caps.reason ?? "BPF programs cannot be loaded here")")
+            throw ExitCode(ExitStatus.missingPrivilege)
+        }
+        let clock = ContinuousClock()
+        let buildStart = clock.now
+        let table = try compileTable(policy.policySet)
+        guard let chain = table.chainIndex(kind: VD_CHAIN_WORKLOAD, direction: VD_DIR_INGRESS) else {
+            StandardError.write("verdict: error: the compiled table has no workload ingress chain")
+            throw ExitCode(ExitStatus.inputError)
+        }
+        let plane: BPFTablePlane
+        do throws(BPFError) {
+            plane = try BPFTablePlane(table, object: .tc, mode: VD_MODE_ENDPOINT, endpoint: UInt32(policy.endpointIndex), headroom: 0,
+                                      conntrackEntries: 1 << 18)
+        } catch {
+            StandardError.write("verdict: error: --engine bpf: loading the table into BPF maps failed: \(error)")
+            throw ExitCode(error.isPermissionDenied ? ExitStatus.missingPrivilege : ExitStatus.inputError)
+        }
+        let buildSeconds = policySeconds + (clock.now - buildStart).seconds
+        var names: [UInt32: String] = [:]
+        let classBenchOfRule: [Int32] = table.rules(chain: chain).map { r in
+            guard r.origin == UInt8(VD_ORIGIN_POLICY.rawValue) else { return -1 }
+            if names[r.policy] == nil { names[r.policy] = table.string(r.policy) }
+            return policy.classBenchIndex(policy: names[r.policy]!, rule: Int(r.index))
+        }
+        var answers = [Int32](repeating: -1, count: trace.count)
+        var kernelNanoseconds = 0
+        for i in 0..<trace.count {
+            let p = policy.packet(trace, i)
+            let frame = Self.frame(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber,
+                                   sourcePort: p.sourcePort, destinationPort: p.destinationPort, id: UInt16(truncatingIfNeeded: i))
+            let run: BPFRun
+            do throws(BPFError) {
+                run = try plane.run(frame, hook: .tcEgress)
+            } catch {
+                StandardError.write("verdict: error: --engine bpf: header \(i + 1): \(error)")
+                throw ExitCode(ExitStatus.inputError)
+            }
+            kernelNanoseconds += Int(run.durationNanoseconds)
+            let points = run.policy.points
+            guard points.count == 1, points[0].chain == UInt8(chain) else {
+                StandardError.write("verdict: error: --engine bpf: header \(i + 1): the kernel gave \(run.policy), not one point of the pod's ingress chain")
+                throw ExitCode(ExitStatus.inputError)
+            }
+            answers[i] = points[0].rule == VD_NONE ? -1 : classBenchOfRule[Int(points[0].rule)]
+        }
+        let mapBytes = BPFTableMap.allCases.reduce(0) { $0 + plane.capacity.bytes(of: $1) }
+        return Run(answers: answers, buildSeconds: buildSeconds, classifySeconds: Double(kernelNanoseconds) / 1e9, passes: 1, tableBytes: mapBytes)
+    }
+
+    /// A header as an Ethernet frame: TCP SYN, UDP, SCTP INIT, ICMP echo request (ClassBench
+    /// headers carry no ICMP type), or the protocol number over 8 zero bytes.
+    static func frame(source: IPAddress, destination: IPAddress, protocolNumber: UInt8, sourcePort: UInt16?, destinationPort: UInt16?,
+                      id: UInt16) -> [UInt8] {
+        let sp = sourcePort ?? 0, dp = destinationPort ?? 0
+        let ports = sourcePort != nil
+        let t: PacketBuilder.Transport
+        switch protocolNumber {
+        case 6 where ports: t = .tcp(src: sp, dst: dp, flags: .syn)
+        case 17 where ports: t = .udp(src: sp, dst: dp)
+        case 132 where ports: t = .sctp(src: sp, dst: dp)
+        case 136 where ports: t = .other(protocol: 136, bytes: [UInt8(sp >> 8), UInt8(sp & 255), UInt8(dp >> 8), UInt8(dp & 255), 0, 8, 0, 0])
+        case 1: t = .icmp(type: 8, code: 0)
+        default: t = .other(protocol: protocolNumber, bytes: [UInt8](repeating: 0, count: 8))
+        }
+        return PacketBuilder(network: .ipv4(.init(src: source, dst: destination, identification: id)), transport: t).frame()
     }
 }
 

@@ -3,6 +3,8 @@
 // previous run.
 
 import ArgumentParser
+import BPFDataPlane
+import BPFLoader
 import Classifier
 import CVerdictABI
 import Foundation
@@ -23,7 +25,17 @@ struct Replay: ParsableCommand {
 
         Output: a summary (table), the summary as JSON (json), or one JSON object per packet (jsonl).
         --expect takes a JSON Lines file of {"packet": N, ...}; every key given there must equal the
-        packet's value in `-o jsonl` output. Exit codes: 0 ok, 1 --expect found differences, 2 bad input.
+        packet's value in `-o jsonl` output.
+
+        Engines: swift (default) judges with the Swift fast path and connection tracking; bpf runs
+        every packet through the kernel's TC policy program with BPF_PROG_TEST_RUN (conntrack in
+        capture time; the per-rule hits are the kernel's counters); both runs the two and prints,
+        as JSON Lines on standard output, every packet where they disagree:
+        {"packet": N, "differences": [...], "swift": {...}, "bpf": {...}} (docs/DECISIONS.md 32).
+        bpf and both need the privilege to load BPF programs (root, or CAP_BPF and CAP_NET_ADMIN).
+
+        Exit codes: 0 ok, 1 --expect found differences (or, with --engine both, a disagreement),
+        2 bad input, 77 BPF unavailable.
         """)
 
     @OptionGroup var input: PolicyInputOptions
@@ -41,7 +53,10 @@ struct Replay: ParsableCommand {
     var count: Int?
 
     @Option(name: [.customShort("o"), .customLong("output")], help: "Output: table (summary), json (summary), jsonl (one object per packet).")
-    var output: ReplayOutput = .table
+    var outputOption: ReplayOutput?
+
+    @Option(name: .customLong("engine"), help: "Who judges the packets: swift (the fast path), bpf (the kernel's TC program through BPF_PROG_TEST_RUN), both (print where they disagree).")
+    var engine: ReplayEngine = .swift
 
     @Option(name: .customLong("write-denied"), help: ArgumentHelp("Write the denied packets to this pcap file.", valueName: "out.pcap"))
     var deniedPath: String?
@@ -53,19 +68,29 @@ struct Replay: ParsableCommand {
     var metricsPath: String?
 
     enum ReplayOutput: String, ExpressibleByArgument, CaseIterable { case table, json, jsonl }
+    enum ReplayEngine: String, ExpressibleByArgument, CaseIterable { case swift, bpf, both }
+
+    var output: ReplayOutput { outputOption ?? .table }
 
     func validate() throws {
         if let count, count < 1 { throw ValidationError("-c/--count must be at least 1") }
         if tablePath != nil && !input.filenames.isEmpty { throw ValidationError("give either -f or --table, not both") }
         if tablePath == nil && input.filenames.isEmpty { throw ValidationError("give the policies with -f (or a compiled table with --table)") }
         if capturePath == "-" && input.filenames.contains("-") { throw ValidationError("standard input can feed either -f or -r, not both") }
+        if engine == .both {
+            let given = [(outputOption != nil, "-o"), (deniedPath != nil, "--write-denied"), (expectPath != nil, "--expect"), (metricsPath != nil, "--metrics-file")]
+            if let (_, flag) = given.first(where: \.0) {
+                throw ValidationError("--engine both prints the packets where the engines disagree; \(flag) needs one engine (swift or bpf)")
+            }
+        }
     }
 
     func run() throws {
         let table = try tablePath.map(readTable) ?? compileTable(try input.loadPolicySet())
         let expected = try expectPath.map(ExpectedResults.load)
         let classifier = Classifier(table)
-        let engine = StatefulClassifier(classifier)
+        let swiftEngine = engine == .bpf ? nil : StatefulClassifier(classifier)
+        let kernel = engine == .swift ? nil : try Self.loadKernel(table, engine: engine)
 
         let reader: CaptureReader
         do throws(CaptureError) {
@@ -92,6 +117,7 @@ struct Replay: ParsableCommand {
         var headers = PacketHeaders()
         var differences: [String] = []
         var seen = Set<Int>()
+        var disagreements = 0
         let progress = Progress(enabled: isatty(2) != 0 && output != .jsonl)
         let out = BufferedOutput()
         var failure: CaptureError?
@@ -100,7 +126,21 @@ struct Replay: ParsableCommand {
                 if let count, summary.packets >= count { throw StopReading() }
                 let outcome = PacketParser.parse(record.bytes, linkType: reader.linkType, into: &headers)
                 let ns = record.timestamp.seconds * 1_000_000_000 + Int64(record.timestamp.nanoseconds)
-                let result = engine.process(headers, outcome: outcome, timestampNanoseconds: ns)
+                let swiftResult = swiftEngine?.process(headers, outcome: outcome, timestampNanoseconds: ns)
+                let bpfResult = try kernel?.process(record.bytes, linkType: reader.linkType, headers: headers, outcome: outcome,
+                                                    timestampNanoseconds: ns).result
+                if let s = swiftResult, let b = bpfResult {
+                    summary.packets += 1
+                    let differences = EngineComparison.differences(swift: s, bpf: b)
+                    if !differences.isEmpty {
+                        disagreements += 1
+                        out.write(EngineDisagreementJSON.object(packet: record.number, differences: differences, swift: s, bpf: b,
+                                                                classifier: classifier).render())
+                    }
+                    progress.tick(summary.packets)
+                    return
+                }
+                guard let result = swiftResult ?? bpfResult else { return }
                 summary.add(result, headers: headers)
                 if result.allow == false { denied?.write(record) }
                 if output == .jsonl || expected != nil {
@@ -116,6 +156,11 @@ struct Replay: ParsableCommand {
         } catch is StopReading {
         } catch let e as CaptureError {
             failure = e
+        } catch let e as BPFError {
+            progress.finish()
+            out.flush()
+            StandardError.write("verdict: error: BPF: \(e)")
+            throw ExitCode(ExitStatus.inputError)
         }
         progress.finish()
         out.flush()
@@ -124,14 +169,31 @@ struct Replay: ParsableCommand {
             StandardError.write("verdict: error: \(failure)")
             throw ExitCode(ExitStatus.inputError)
         }
-        summary.flows = engine.flowCount
+        if engine == .both {
+            if !input.quiet {
+                StandardError.write("verdict: \(summary.packets) packets, \(disagreements) where the kernel and Swift disagree")
+            }
+            if disagreements > 0 { throw ExitCode(ExitStatus.expectationFailed) }
+            return
+        }
+        summary.flows = swiftEngine?.flowCount ?? kernel?.flowCount ?? 0
         do throws(CaptureError) {
             try denied?.commit()
         } catch {
             StandardError.write("verdict: error: \(error)")
             throw ExitCode(ExitStatus.inputError)
         }
-        let hits = RuleHits(classifier)
+        let hits: RuleHits
+        if let kernel {
+            do throws(BPFError) {
+                hits = RuleHits(classifier, hits: try kernel.plane.hits())
+            } catch {
+                StandardError.write("verdict: error: BPF: \(error)")
+                throw ExitCode(ExitStatus.inputError)
+            }
+        } else {
+            hits = RuleHits(classifier)
+        }
         if let metricsPath {
             try writeAtomically(metricsPath, Metrics.render(summary, hits))
         }
@@ -156,6 +218,41 @@ struct Replay: ParsableCommand {
 }
 
 private struct StopReading: Error {}
+
+extension Replay {
+    /// The table in the kernel's TC program, or exit 77 naming what is missing.
+    static func loadKernel(_ table: MatchTable, engine: ReplayEngine) throws -> BPFReplayEngine {
+        let caps = BPFCapabilities.current
+        guard caps.canLoadPrograms else {
+            StandardError.write("verdict: error: --engine \(engine.rawValue): \(caps.reason ?? "BPF programs cannot be loaded here")")
+            throw ExitCode(ExitStatus.missingPrivilege)
+        }
+        do throws(BPFError) {
+            return try BPFReplayEngine(table)
+        } catch {
+            StandardError.write("verdict: error: --engine \(engine.rawValue): loading the table into BPF maps failed: \(error)")
+            throw ExitCode(error.isPermissionDenied ? ExitStatus.missingPrivilege : ExitStatus.inputError)
+        }
+    }
+}
+
+/// One packet where the kernel and Swift disagree (`replay --engine both`).
+enum EngineDisagreementJSON {
+    static func object(packet: Int, differences: [String], swift: PacketResult, bpf: PacketResult, classifier: Classifier) -> JSONValue {
+        .object([("packet", .int(packet)), ("differences", .array(differences.map { .string($0) })),
+                 ("swift", side(swift, classifier)), ("bpf", side(bpf, classifier))])
+    }
+
+    /// An engine's answer: verdict, policy verdict, conntrack state, reason, points.
+    static func side(_ r: PacketResult, _ classifier: Classifier) -> JSONValue {
+        var f: [(String, JSONValue)] = [("verdict", .string(r.allow.map { $0 ? "allow" : "deny" } ?? "unparsed"))]
+        if let p = r.policy { f.append(("policyVerdict", .string(p.allow ? "allow" : "deny"))) }
+        f.append(("conntrack", .string(r.state.rawValue)))
+        if let note = r.note { f.append(("reason", .string(note))) }
+        if let p = r.policy { f.append(("points", .array(p.points.map { PacketJSON.pointJSON(classifier.describe($0)) }))) }
+        return .object(f)
+    }
+}
 
 /// Writes `text` to `path` through a temporary file and a rename.
 func writeAtomically(_ path: String, _ text: String) throws {

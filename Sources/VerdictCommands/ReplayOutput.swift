@@ -92,7 +92,8 @@ struct RuleHits {
 
     var rows: [Row] = []
 
-    init(_ c: Classifier) {
+    /// From the classifier's counters, or from `counts[chain][rule]` (the kernel's vd_hits).
+    init(_ c: Classifier, hits counts: [[UInt64]]? = nil) {
         var index: [String: Int] = [:]
         let t = c.table
         for (ci, chain) in t.chains.enumerated() {
@@ -101,7 +102,7 @@ struct RuleHits {
                 let direction = chain.direction == 0 ? "ingress" : "egress"
                 let action = ["allow", "deny", "pass"][Int(min(r.action, 2))]
                 let row = Row(tier: d.tier, policy: d.policy, kind: d.policyKind, direction: direction, reason: d.reason,
-                              ruleIndex: d.ruleIndex ?? -1, action: action, hits: c.hits(chain: ci, rule: ri))
+                              ruleIndex: d.ruleIndex ?? -1, action: action, hits: counts.map { $0[ci][ri] } ?? c.hits(chain: ci, rule: ri))
                 let key = "\(row.tier ?? "")|\(row.policy ?? "")|\(row.kind ?? "")|\(direction)|\(row.reason)|\(row.ruleIndex)"
                 if let i = index[key] { rows[i].hits += row.hits } else { index[key] = rows.count; rows.append(row) }
             }

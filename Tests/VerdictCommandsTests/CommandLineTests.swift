@@ -10,8 +10,8 @@ struct ProcessResult {
 }
 
 /// Runs the built `verdict` with `arguments`, feeding `stdin` if given.
-func runVerdict(_ arguments: [String], stdin: String? = nil) throws -> ProcessResult {
-    guard let binary = FixturePaths.verdictBinary else {
+func runVerdict(_ arguments: [String], stdin: String? = nil, executable: URL? = nil) throws -> ProcessResult {
+    guard let binary = executable ?? FixturePaths.verdictBinary else {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "verdict binary not found next to the tests: run `swift build` first"])
     }
     let p = Process()
