@@ -90,7 +90,7 @@ import Testing
     @Test func usageErrorsExit64() throws {
         #expect(try runVerdict(["bench", "classbench", "--rules", "x.rules"]).status == 64)
         #expect(try runVerdict(["bench", "classbench", "--rules", "x", "--trace", "y", "--limit", "0"]).status == 64)
-        #expect(try runVerdict(["bench", "classbench", "--rules", "x", "--trace", "y", "--engine", "bpf"]).status == 64)
+        #expect(try runVerdict(["bench", "classbench", "--rules", "x", "--trace", "y", "--engine", "gpu"]).status == 64)
         #expect(try runVerdict(["bench", "classbench", "--rules", "x", "--trace", "y", "-o", "yaml"]).status == 64)
     }
 }
