@@ -83,15 +83,18 @@ let package = Package(
         .testTarget(name: "PcapIOTests", dependencies: ["PcapIO", "Packets", "Addresses"]),
         .testTarget(name: "MatchTableTests", dependencies: ["MatchTable", "CVerdictABI", "PolicyCompiler", "PolicyModel"],
                     exclude: ["golden"]),
-        .testTarget(name: "VerdictCommandsTests", dependencies: ["VerdictCommands", "BPFLoader", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
+        .testTarget(name: "VerdictCommandsTests", dependencies: ["TestFixtures", "VerdictCommands", "BPFLoader", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
         .testTarget(name: "CapturesTests", dependencies: ["CaptureGenerator", "Packets", "PcapIO", "Addresses", "PolicyModel", "ReferenceEvaluator"]),
         .testTarget(name: "ClassBenchTests", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
-        .testTarget(name: "BPFImageTests", dependencies: ["BPFImage", "MatchTable", "CVerdictABI", "Addresses", "Classifier", "PolicyCompiler",
+        // Fixtures shared by the tests that compare engines (paths, conformance policy sets, probe keys).
+        .target(name: "TestFixtures", dependencies: ["Addresses", "BPFImage", "Classifier", "MatchTable", "PolicyCompiler", "PolicyModel",
+                                                    "ReferenceEvaluator"], path: "Tests/TestFixtures"),
+        .testTarget(name: "BPFImageTests", dependencies: ["TestFixtures", "BPFImage", "MatchTable", "CVerdictABI", "Addresses", "Classifier", "PolicyCompiler",
                                                          "PolicyModel", "ReferenceEvaluator", "ClassBench"]),
-        .testTarget(name: "BPFDataPlaneTests", dependencies: ["BPFDataPlane", "BPFImage", "BPFLoader", "MatchTable", "CVerdictABI", "Classifier",
+        .testTarget(name: "BPFDataPlaneTests", dependencies: ["TestFixtures", "BPFDataPlane", "BPFImage", "BPFLoader", "MatchTable", "CVerdictABI", "Classifier",
                                                              "PolicyCompiler", "PolicyModel", "ReferenceEvaluator", "ClassBench", "Packets",
                                                              "PcapIO", "Addresses"]),
         .testTarget(name: "BPFLoaderTests", dependencies: ["BPFLoader", "BPFEmbedded", "CVerdictABI", "CLibbpf", "Packets", "Addresses"]),
-        .testTarget(name: "DifferentialTests", dependencies: ["PolicyModel", "ReferenceEvaluator", "Selectors", "Addresses", "Classifier", "PolicyCompiler", "MatchTable", "CVerdictABI"]),
+        .testTarget(name: "DifferentialTests", dependencies: ["TestFixtures", "PolicyModel", "ReferenceEvaluator", "Selectors", "Addresses", "Classifier", "PolicyCompiler", "MatchTable", "CVerdictABI"]),
     ]
 )

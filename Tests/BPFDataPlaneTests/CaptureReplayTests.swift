@@ -12,6 +12,7 @@ import Packets
 import PcapIO
 import PolicyCompiler
 import PolicyModel
+import TestFixtures
 import Testing
 
 /// One entry of captures/manifest.json (what these tests need of it).

@@ -6,6 +6,7 @@
 import BPFDataPlane
 import BPFImage
 import BPFLoader
+import TestFixtures
 import Testing
 
 @Suite("Kernel == Classifier", .enabled(if: BPFCapabilities.current.canLoadPrograms, Comment(rawValue: bpfUnavailable)))

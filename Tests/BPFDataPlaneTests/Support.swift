@@ -14,83 +14,13 @@ import Packets
 import PolicyCompiler
 import PolicyModel
 import ReferenceEvaluator
+import TestFixtures
 import Testing
 
 /// Why the kernel suites do not run here, for the skip message.
 let bpfUnavailable = "BPF unavailable: \(BPFCapabilities.current.reason ?? "")"
 
-enum Paths {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let conformance = packageRoot.appendingPathComponent("Tests/Fixtures/conformance")
-    static let examples = packageRoot.appendingPathComponent("examples")
-    static let captures = packageRoot.appendingPathComponent("captures")
-    static let classBench = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/classbench")
-    static let classBenchSets = ["acl1_1k", "fw1_1k", "ipc1_1k"]
-
-    static func subdirectories(of url: URL, holding file: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-        return names.filter { FileManager.default.fileExists(atPath: url.appendingPathComponent("\($0)/\(file)").path) }.sorted()
-    }
-
-    static var conformanceCases: [String] { subdirectories(of: conformance, holding: "probes.json") }
-    static var exampleNames: [String] { subdirectories(of: examples, holding: "probes.json") }
-    static var haveClassBench: Bool {
-        classBenchSets.allSatisfy { FileManager.default.fileExists(atPath: classBench.appendingPathComponent("\($0).rules").path) }
-    }
-}
-
-/// A table, its classifier and packet keys.
-struct Fixture {
-    var name: String
-    var table: MatchTable
-    var classifier: Classifier
-    var keys: [PacketKey]
-
-    init(name: String, table: MatchTable, keys: [PacketKey]) {
-        self.name = name
-        self.table = table
-        self.classifier = Classifier(table)
-        self.keys = keys
-    }
-
-    /// The policy set of a conformance case, as ConformanceTests.policySet(for:) builds it.
-    static func conformancePolicySet(_ caseDir: URL) throws -> PolicySet {
-        let own = caseDir.appendingPathComponent("inventory.yaml")
-        let inventory = FileManager.default.fileExists(atPath: own.path) ? own : Paths.conformance.appendingPathComponent("inventory.yaml")
-        var inputs = [ResourceLoader.Input(inventory.path)]
-        let policies = caseDir.appendingPathComponent("policies.yaml")
-        if FileManager.default.fileExists(atPath: policies.path) { inputs.append(ResourceLoader.Input(policies.path)) }
-        var handling = InvalidPolicyHandling.reject
-        if let data = FileManager.default.contents(atPath: caseDir.appendingPathComponent("options.json").path),
-           let obj = try JSONSerialization.jsonObject(with: data) as? [String: String],
-           let v = obj["invalidPolicies"].flatMap(InvalidPolicyHandling.init(rawValue:)) {
-            handling = v
-        }
-        return try PolicySet.resolve(ResourceLoader.load(inputs, recursive: false, invalidPolicies: handling))
-    }
-
-    static func probes(_ set: PolicySet, _ dir: URL) throws -> [PacketKey] {
-        let evaluator = ReferenceEvaluator(set)
-        return try ProbeLoader.load(path: dir.appendingPathComponent("probes.json").path).map { probe in
-            let p = try evaluator.resolve(probe).packet
-            return PacketKey(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber, sourcePort: p.sourcePort,
-                             destinationPort: p.destinationPort, icmpType: p.icmpType, icmpCode: p.icmpCode, isNonFirstFragment: p.isNonFirstFragment)
-        }
-    }
-
-    static func conformance(_ name: String) throws -> Fixture {
-        let dir = Paths.conformance.appendingPathComponent(name)
-        let set = try conformancePolicySet(dir)
-        return Fixture(name: "conformance/\(name)", table: try PolicyCompiler.compile(set), keys: try probes(set, dir))
-    }
-
-    static func example(_ name: String) throws -> Fixture {
-        let dir = Paths.examples.appendingPathComponent(name)
-        let set = try PolicySet.resolve(ResourceLoader.load([.init(dir.path)], recursive: false))
-        return Fixture(name: "examples/\(name)", table: try PolicyCompiler.compile(set), keys: try probes(set, dir))
-    }
-
+extension Fixture {
     /// The first `headers` headers of a ClassBench 1K set's trace, addressed to the subject pod
     /// (DECISIONS 21: a header is a packet arriving at the pod).
     static func classBench(_ set: String, headers: Int) throws -> Fixture {
@@ -111,14 +41,6 @@ struct Fixture {
     }
 }
 
-extension BPFVerdict {
-    /// The Classifier's answer in the program's terms.
-    init(_ v: PathVerdict) {
-        self.init(allow: v.allow, points: v.points.map {
-            Point(kind: $0.kind.rawValue, allow: $0.allow, chain: $0.chain, endpoint: $0.endpoint, rule: $0.rule)
-        })
-    }
-}
 
 enum Frames {
     static func hasPorts(_ p: UInt8) -> Bool { [6, 17, 132, 136].contains(p) }

@@ -6,6 +6,7 @@ import BPFLoader
 import CVerdictABI
 import Classifier
 import MatchTable
+import TestFixtures
 import Testing
 
 @Suite("BPFTablePlane", .enabled(if: BPFCapabilities.current.canLoadPrograms, Comment(rawValue: bpfUnavailable)))

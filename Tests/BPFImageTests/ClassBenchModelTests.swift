@@ -10,6 +10,7 @@ import Classifier
 import Addresses
 import Foundation
 import PolicyCompiler
+import TestFixtures
 import Testing
 
 enum ClassBenchFixtures {

@@ -10,6 +10,7 @@ import ClassBench
 import Foundation
 import MatchTable
 import PolicyCompiler
+import TestFixtures
 import Testing
 
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["BPF_IMAGE_REPORT"] != nil))

@@ -6,6 +6,7 @@
 import BPFImage
 import CVerdictABI
 import Classifier
+import TestFixtures
 import Testing
 
 struct ModelConformanceTests {

@@ -3,6 +3,7 @@
 // independently by descending a binary trie).
 
 import BPFImage
+import TestFixtures
 import Testing
 
 struct RangePrefixesTests {

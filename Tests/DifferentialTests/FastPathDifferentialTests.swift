@@ -7,16 +7,14 @@ import Classifier
 import PolicyCompiler
 import PolicyModel
 import ReferenceEvaluator
+import TestFixtures
 import Testing
 
 enum FastPathEngine {
     static func factory(_ set: PolicySet) throws -> (Packet) -> EngineAnswer {
         let classifier = Classifier(try PolicyCompiler.compile(set))
         return { p in
-            let key = PacketKey(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber, sourcePort: p.sourcePort,
-                                destinationPort: p.destinationPort, icmpType: p.icmpType, icmpCode: p.icmpCode,
-                                isNonFirstFragment: p.isNonFirstFragment)
-            let v = classifier.classify(key)
+            let v = classifier.classify(Fixture.key(p))
             return EngineAnswer(verdict: v.allow ? "allow" : "deny", points: v.points.map { point in
                 let d = classifier.describe(point)
                 return EngineAnswer.Point(endpoint: d.endpoint, direction: d.direction, stage: d.stage, verdict: d.verdict, decision: d.decision)

@@ -4,25 +4,11 @@
 import Foundation
 import PolicyModel
 import ReferenceEvaluator
+import TestFixtures
 import Testing
 
 struct ConformanceTests {
-    static func policySet(for caseDir: URL) throws -> PolicySet {
-        // A case may replace the shared inventory (e.g. a host endpoint with different profiles).
-        let own = caseDir.appendingPathComponent("inventory.yaml")
-        let inventory = FileManager.default.fileExists(atPath: own.path) ? own : FixturePaths.conformance.appendingPathComponent("inventory.yaml")
-        var inputs = [ResourceLoader.Input(inventory.path)]
-        let policies = caseDir.appendingPathComponent("policies.yaml")
-        if FileManager.default.fileExists(atPath: policies.path) { inputs.append(ResourceLoader.Input(policies.path)) }
-        // options.json: loader options for the case, e.g. {"invalidPolicies": "ignore"} (Felix-compatible mode).
-        var handling = InvalidPolicyHandling.reject
-        if let data = FileManager.default.contents(atPath: caseDir.appendingPathComponent("options.json").path),
-           let obj = try JSONSerialization.jsonObject(with: data) as? [String: String],
-           let v = obj["invalidPolicies"].flatMap(InvalidPolicyHandling.init(rawValue:)) {
-            handling = v
-        }
-        return try PolicySet.resolve(ResourceLoader.load(inputs, recursive: false, invalidPolicies: handling))
-    }
+    static func policySet(for caseDir: URL) throws -> PolicySet { try Fixture.conformancePolicySet(caseDir) }
 
     @Test("every conformance case directory has probes") func casesExist() {
         #expect(FixturePaths.conformanceCases.count >= 40, "expected the §9 cases under Tests/Fixtures/conformance")

@@ -8,6 +8,7 @@ import MatchTable
 import PolicyCompiler
 import PolicyModel
 import ReferenceEvaluator
+import TestFixtures
 import Testing
 
 enum FastPathComparison {
@@ -23,11 +24,6 @@ enum FastPathComparison {
         case .hostToLocalWorkload: return "hostToLocalWorkload"
         case let .endpointToHost(action): return "endpointToHost \(action)"
         }
-    }
-
-    static func key(_ p: Packet) -> PacketKey {
-        PacketKey(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber, sourcePort: p.sourcePort,
-                  destinationPort: p.destinationPort, icmpType: p.icmpType, icmpCode: p.icmpCode, isNonFirstFragment: p.isNonFirstFragment)
     }
 
     /// Lines describing both answers; equal when the engines agree.
@@ -53,7 +49,7 @@ struct FastPathConformanceTests {
         for probe in try ProbeLoader.load(path: probesPath) {
             let r = try evaluator.resolve(probe)
             let ref = FastPathComparison.lines(reference: evaluator.evaluate(r.packet, from: r.source, to: r.destination))
-            let fast = FastPathComparison.lines(fast: classifier.classify(FastPathComparison.key(r.packet)), classifier)
+            let fast = FastPathComparison.lines(fast: classifier.classify(Fixture.key(r.packet)), classifier)
             #expect(ref == fast, "\(name) \(probe.id ?? "?"): \(r.packet)\nreference:\n  \(ref.joined(separator: "\n  "))\nfast path:\n  \(fast.joined(separator: "\n  "))")
         }
     }
