@@ -76,6 +76,9 @@ public final class Classifier {
         var counterOffset = 0
         var summaryStorage: [UnsafeMutablePointer<UInt64>] = []
         let onesRow = UnsafePointer(ones)
+        // Stands in for an empty section, which is never read: a chain without terms looks up no
+        // term, and a table without endpoints has no atom owners to look up.
+        let neverRead = UnsafeRawPointer(ones)
         for (i, c) in chains.enumerated() {
             func map32(_ d: vd_dim) -> UnsafePointer<UInt32>? {
                 c.trivial_dims & (1 << d.rawValue) != 0 ? nil : table.array(VD_SEC_MAP, chain: i, dim: Int(d.rawValue), as: UInt32.self).baseAddress
@@ -108,7 +111,7 @@ public final class Classifier {
                               rows: (rows(VD_DIM_SUBJECT), rows(VD_DIM_SRC), rows(VD_DIM_DST), rows(VD_DIM_PROTO), rows(VD_DIM_SPORT), rows(VD_DIM_DPORT)),
                               summaries: (summaries[0], summaries[1], summaries[2], summaries[3], summaries[4], summaries[5]),
                               summaryWords: sw,
-                              termRule: table.termRules(chain: i).baseAddress ?? UnsafePointer(counterStorage.withMemoryRebound(to: UInt32.self, capacity: 1) { $0 }),
+                              termRule: table.termRules(chain: i).baseAddress ?? neverRead.assumingMemoryBound(to: UInt32.self),
                               rules: table.rules(chain: i).baseAddress!,
                               counters: counterStorage + counterOffset)
             (views + i).initialize(to: v)
@@ -135,7 +138,7 @@ public final class Classifier {
         v6Bounds = table.array(VD_SEC_V6_BOUNDS).baseAddress!
         v4Count = Int(table.header.atom_count_v4)
         atoms = table.atoms.baseAddress!
-        endpoints = table.endpoints.baseAddress ?? UnsafePointer(OpaquePointer(ones))
+        endpoints = table.endpoints.baseAddress ?? neverRead.assumingMemoryBound(to: vd_endpoint.self)
         nodes = table.nodes.baseAddress
         workloadIngress = table.chainIndex(kind: VD_CHAIN_WORKLOAD, direction: VD_DIR_INGRESS) ?? -1
         workloadEgress = table.chainIndex(kind: VD_CHAIN_WORKLOAD, direction: VD_DIR_EGRESS) ?? -1

@@ -73,7 +73,7 @@ struct Explain: ParsableCommand {
     /// The connection as a one-probe probes document, so that it is validated exactly like a probes file.
     func probeJSON() -> String {
         func side(_ s: String) -> JSONValue {
-            IPAddressLike.isAddress(s) ? .object([("ip", .string(s))]) : .object([("endpoint", .string(s))])
+            IPAddress(s) != nil ? .object([("ip", .string(s))]) : .object([("endpoint", .string(s))])
         }
         var f: [(String, JSONValue)] = [("src", side(src)), ("dst", side(dst)), ("protocol", .string(proto))]
         if let port { f.append(("port", .int(Int(port)))) }
@@ -86,10 +86,6 @@ struct Explain: ParsableCommand {
         }
         return JSONValue.object([("probes", .array([.object(f)]))]).render()
     }
-}
-
-enum IPAddressLike {
-    static func isAddress(_ s: String) -> Bool { IPAddress(s) != nil }
 }
 
 /// The trail as indented text.
