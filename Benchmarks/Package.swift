@@ -21,7 +21,7 @@ let package = Package(
             ],
             path: "Benchmarks/EvaluatorBench",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
-        // The Swift fast path on the three 1K-rule ClassBench sets of ../shared/classbench.
+        // The Swift fast path on the three 1K-rule ClassBench sets in classbench/ (copied from ../shared/classbench).
         .executableTarget(
             name: "FastPathBench",
             dependencies: [

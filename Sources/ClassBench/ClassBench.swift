@@ -1,7 +1,7 @@
 // ClassBench (Taylor and Turner, WUSTL) rule files and traces, and their mapping to one ordered
 // Calico policy, so that `verdict bench classbench` can check every engine against the expected
 // first-match index of each trace header and measure its speed (issue 4 item 5). Formats:
-// ../shared/classbench/README.md.
+// Benchmarks/classbench/README.md (a copy of ../shared/classbench).
 //
 // ## The mapping (docs/DECISIONS.md, decision 15)
 //
@@ -35,7 +35,7 @@
 //   that protocol does not have. It is classified but not compared, and is counted separately.
 //   For every other header the mapped policy gives exactly the ClassBench answer (a portless
 //   packet matches the other rules on addresses and protocol alone in both models).
-// The three 1K sets in ../shared/classbench have no rule of either kind (every rule with protocol
+// The three 1K sets in Benchmarks/classbench have no rule of either kind (every rule with protocol
 // any, ICMP, GRE or ESP has both port ranges `0 : 65535`), so all their headers are compared.
 
 import Addresses

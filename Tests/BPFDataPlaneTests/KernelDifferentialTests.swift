@@ -30,7 +30,7 @@ struct KernelDifferentialTests {
     }
 
     @Test("2,000 headers of each ClassBench 1K set, addressed to the subject pod",
-          .enabled(if: Paths.haveClassBench, "no ClassBench sets in ../shared/classbench"), arguments: Paths.classBenchSets)
+          arguments: Paths.classBenchSets)
     func classBench(_ set: String) throws {
         let f = try Fixture.classBench(set, headers: 2000)
         #expect(f.keys.count == 2000)

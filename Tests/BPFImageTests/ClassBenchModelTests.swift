@@ -31,7 +31,7 @@ enum ClassBenchFixtures {
     }
 }
 
-@Suite(.enabled(if: Paths.haveClassBench))
+@Suite
 struct ClassBenchModelTests {
     @Test("ClassBench 1K: model over the image == classifier", arguments: Paths.classBenchSets)
     func classBench(_ set: String) throws {

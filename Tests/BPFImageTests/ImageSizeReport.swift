@@ -42,13 +42,13 @@ struct ImageSizeReport {
             let f = try Fixture.example(name)
             try Self.report("examples/\(name)", f.table, compileSeconds: 0)
         }
-        for set in Paths.classBenchSets where Paths.haveClassBench {
+        for set in Paths.classBenchSets {
             let rules = try ClassBenchRuleFile.load(path: Paths.classBench.appendingPathComponent("\(set).rules").path)
             let (table, s) = try Self.compile { try PolicyCompiler.compile(try ClassBenchPolicy(rules: rules, file: set).policySet) }
             try Self.report(set, table, compileSeconds: s)
         }
         let sizes = (ProcessInfo.processInfo.environment["BPF_IMAGE_REPORT"] ?? "").split(separator: ",").compactMap { Int($0) }
-        guard Paths.haveClassBench, !sizes.isEmpty else { return }
+        guard !sizes.isEmpty else { return }
         let base = try ClassBenchRuleFile.load(path: Paths.classBench.appendingPathComponent("acl1_1k.rules").path)
         for size in sizes {
             var rules: [ClassBenchRule] = []

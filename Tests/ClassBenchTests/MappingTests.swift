@@ -168,7 +168,7 @@ struct MappingTests {
 
     /// The first 2000 headers of each shared set through the reference evaluator: 0 mismatches
     /// (the full sets take minutes in a debug build; `verdict bench classbench --engine reference`).
-    @Test(.enabled(if: Paths.haveSharedSets), arguments: Paths.sets)
+    @Test(arguments: Paths.sets)
     func sharedSetsFirst2000(_ set: String) throws {
         let rules = try ClassBenchRuleFile.load(path: Paths.rules(set))
         let trace = try ClassBenchTrace.read(path: Paths.trace(set), limit: 2000)
@@ -191,7 +191,7 @@ struct MappingTests {
 
     /// Time of both routes to a PolicySet at 100K rules (the shared acl1 set repeated with shifted
     /// addresses). Manual: CLASSBENCH_SCALE_TIMING=1 swift test --filter ClassBench.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["CLASSBENCH_SCALE_TIMING"] != nil && Paths.haveSharedSets))
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["CLASSBENCH_SCALE_TIMING"] != nil))
     func timingAt100K() throws {
         let base = try ClassBenchRuleFile.load(path: Paths.rules("acl1_1k"))
         var rules: [ClassBenchRule] = []

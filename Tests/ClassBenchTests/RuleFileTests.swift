@@ -78,7 +78,7 @@ struct RuleFileTests {
         }
     }
 
-    @Test(.enabled(if: Paths.haveSharedSets), arguments: Paths.sets)
+    @Test(arguments: Paths.sets)
     func readsTheSharedSets(_ set: String) throws {
         let rules = try ClassBenchRuleFile.load(path: Paths.rules(set))
         #expect(rules.count == ["acl1_1k": 936, "fw1_1k": 891, "ipc1_1k": 979][set])

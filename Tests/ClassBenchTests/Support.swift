@@ -8,12 +8,9 @@ import Testing
 enum Paths {
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    /// The shared ClassBench sets (../shared/classbench from the package).
-    static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/classbench")
+    /// The three 1K-rule ClassBench sets, committed under Benchmarks/classbench.
+    static let shared = packageRoot.appendingPathComponent("Benchmarks/classbench")
     static let sets = ["acl1_1k", "fw1_1k", "ipc1_1k"]
-    static var haveSharedSets: Bool {
-        sets.allSatisfy { FileManager.default.fileExists(atPath: shared.appendingPathComponent("\($0).rules").path) }
-    }
     static func rules(_ set: String) -> String { shared.appendingPathComponent("\(set).rules").path }
     static func trace(_ set: String) -> String { shared.appendingPathComponent("\(set).trace.gz").path }
 

@@ -18,7 +18,8 @@ public enum Paths {
     public static let conformance = fixtures.appendingPathComponent("conformance")
     public static let examples = packageRoot.appendingPathComponent("examples")
     public static let captures = packageRoot.appendingPathComponent("captures")
-    public static let classBench = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/classbench")
+    /// The three 1K-rule ClassBench sets, committed under Benchmarks/classbench (from ../shared/classbench).
+    public static let classBench = packageRoot.appendingPathComponent("Benchmarks/classbench")
     public static let classBenchSets = ["acl1_1k", "fw1_1k", "ipc1_1k"]
 
     public static func subdirectories(of url: URL, holding file: String) -> [String] {
@@ -28,9 +29,6 @@ public enum Paths {
 
     public static var conformanceCases: [String] { subdirectories(of: conformance, holding: "probes.json") }
     public static var exampleNames: [String] { subdirectories(of: examples, holding: "probes.json") }
-    public static var haveClassBench: Bool {
-        classBenchSets.allSatisfy { FileManager.default.fileExists(atPath: classBench.appendingPathComponent("\($0).rules").path) }
-    }
 }
 
 /// A table, its classifier and packet keys.

@@ -19,7 +19,7 @@ let benchmarks: @Sendable () -> Void = {
     #endif
     let dir = ProcessInfo.processInfo.environment["VERDICT_CLASSBENCH_DIR"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/classbench").path
+            .deletingLastPathComponent().appendingPathComponent("Benchmarks/classbench").path
     for set in ["acl1_1k", "fw1_1k", "ipc1_1k"] {
         let rulesPath = "\(dir)/\(set).rules", tracePath = "\(dir)/\(set).trace.gz"
         print("workload: ClassBench \(set) (\(rulesPath), \(tracePath)); seed: none (fixed files)")
