@@ -14,7 +14,7 @@ let package = Package(
         .executable(name: "capture-generator", targets: ["CaptureGenerator"]),
         // For the separate Benchmarks/ package.
         .library(name: "VerdictLibrary", targets: ["Selectors", "Addresses", "PolicyModel", "ReferenceEvaluator", "CVerdictABI", "MatchTable",
-                                                  "PolicyCompiler", "Classifier", "Packets", "PcapIO", "ClassBench"]),
+                                                  "PolicyCompiler", "Classifier", "Packets", "PcapIO", "ClassBench", "Workloads"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -48,6 +48,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // ClassBench rule files and traces, and their mapping to ordered Calico policies.
         .target(name: "ClassBench", dependencies: ["PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
+        // Seeded, reproducible workloads: ClassBench-shaped rule sets and traces, Kubernetes/Calico policy sets with traffic.
+        .target(name: "Workloads", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses"]),
         // `verdict audit`'s analysis: default-deny status and misconfiguration findings, as values.
         .target(name: "Audit", dependencies: ["PolicyModel", "ReferenceEvaluator", "Selectors", "Addresses", "PolicyCompiler", "MatchTable", "CVerdictABI"]),
         // One ParsableCommand per file; the `verdict` executable is a thin shell over these.
@@ -85,6 +87,7 @@ let package = Package(
                     exclude: ["golden"]),
         .testTarget(name: "VerdictCommandsTests", dependencies: ["TestFixtures", "VerdictCommands", "BPFLoader", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
         .testTarget(name: "CapturesTests", dependencies: ["CaptureGenerator", "Packets", "PcapIO", "Addresses", "PolicyModel", "ReferenceEvaluator"]),
+        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses"]),
         .testTarget(name: "ClassBenchTests", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
         // Fixtures shared by the tests that compare engines (paths, conformance policy sets, probe keys).
         .target(name: "TestFixtures", dependencies: ["Addresses", "BPFImage", "Classifier", "MatchTable", "PolicyCompiler", "PolicyModel",
