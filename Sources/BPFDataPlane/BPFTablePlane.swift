@@ -103,6 +103,8 @@ public final class BPFTablePlane {
     private let cpus: Int
     private var pending: (table: MatchTable, active: vd_bpf_config)?
     private let zeroResults: [vd_bpf_result]
+    /// Waits out packets still reading the retired generation before a stage rewrites it.
+    private let readers: ReaderBarrier
 
     /// The generation packets use now.
     public var activeGeneration: UInt32 { config.generation }
@@ -119,7 +121,7 @@ public final class BPFTablePlane {
     ///   - conntrackEntries: vd_ct's size (nil: the object's default).
     public init(_ table: MatchTable, object: BPFObjectKind = .xdp, mode: vd_bpf_mode = VD_MODE_NODE, endpoint: UInt32? = nil,
                 headroom: Double = 0.25, minimumCapacity: BPFMapCapacity? = nil, replayClock: Bool = false,
-                conntrackEntries: UInt32? = nil) throws(BPFError) {
+                conntrackEntries: UInt32? = nil, verifierStatistics: Bool = false) throws(BPFError) {
         guard headroom >= 0 && headroom <= 16 else {
             throw BPFError(operation: "BPFTablePlane", errno: 22, message: "headroom \(headroom) is not between 0 and 16")
         }
@@ -142,8 +144,9 @@ public final class BPFTablePlane {
             }
             try o.setReadOnlyGlobal("vd_replay_clock", to: UInt32(1))
         }
-        try o.load()
+        try o.load(verifierStatistics: verifierStatistics)
         self.object = o
+        readers = try ReaderBarrier()
         lastMap = try o.map("vd_last")
         hitsMap = try o.map("vd_hits")
         for h in BPFHook.allCases where h.object == object { programs[h] = try o.program(h.rawValue) }
@@ -156,6 +159,50 @@ public final class BPFTablePlane {
         try write(image)
         let writes = try Self.configWrites(image, mode: mode, endpoint: endpoint, current: nil)
         try publish(writes)
+    }
+
+    /// The maps every plane pins and a reopening plane needs back: the table-derived ones,
+    /// vd_hits, vd_cfg, vd_gen, vd_ct (so flows survive a reload) and vd_last.
+    public static let pinnedMapNames: [String] = BPFTableMap.allCases.map(\.name) + ["vd_hits", "vd_cfg", "vd_gen", "vd_ct", "vd_last"]
+
+    /// Reopens the maps a previous plane pinned under `directory` (``pin(under:)``): the
+    /// embedded object is loaded over them (so its programs are checked against them), and the
+    /// configuration, generation descriptors and capacity are read back from the kernel.
+    /// `table` must be the table that is active there (the caller keeps it: the maps hold its
+    /// image, not its names). Nothing is written: ``reload(_:endpoint:)`` is the next step.
+    public init(reopening directory: String, table: MatchTable, object: BPFObjectKind) throws(BPFError) {
+        let o = try BPFObject(bytes: object.bytes, name: object.objectName)
+        let reused = Set(try o.reusePinnedMaps(under: directory))
+        let missing = Self.pinnedMapNames.filter { !reused.contains($0) }
+        guard missing.isEmpty else {
+            throw BPFError(operation: "reopen \(directory)", errno: 2, message: "no pinned \(missing.joined(separator: ", ")) under \(directory)")
+        }
+        try o.load()
+        self.object = o
+        objectKind = object
+        self.table = table
+        readers = try ReaderBarrier()
+        var cap = BPFMapCapacity.required(for: table)
+        for m in BPFTableMap.allCases { cap[m] = try o.map(m.name).maxEntries / VD_BPF_GENERATIONS }
+        capacity = cap
+        lastMap = try o.map("vd_last")
+        hitsMap = try o.map("vd_hits")
+        for h in BPFHook.allCases where h.object == object { programs[h] = try o.program(h.rawValue) }
+        cpus = (try lastMap.lookupPerCPU(key: UInt32(0), as: vd_bpf_result.self))?.count ?? 1
+        zeroResults = [vd_bpf_result](repeating: vd_bpf_result(), count: cpus)
+        let cfg = try o.map("vd_cfg"), gen = try o.map("vd_gen")
+        guard let c = try cfg.lookup(key: UInt32(0), as: vd_bpf_config.self), c.generation < VD_BPF_GENERATIONS else {
+            throw BPFError(operation: "reopen \(directory)", errno: 22, message: "vd_cfg holds no valid generation")
+        }
+        config = c
+        descriptors = [try gen.lookup(key: UInt32(0), as: vd_bpf_generation.self), try gen.lookup(key: UInt32(1), as: vd_bpf_generation.self)]
+    }
+
+    /// Pins the maps of ``pinnedMapNames`` under `directory` (created; on bpffs), so that the
+    /// table outlives this process and ``init(reopening:table:object:)`` finds it.
+    public func pin(under directory: String) throws(BPFError) {
+        try requireBPFFileSystem(directory)
+        for name in Self.pinnedMapNames { try object.map(name).pin(at: directory + "/" + name) }
     }
 
     /// Writes `table` into the inactive generation and flips to it (``stage(_:endpoint:)``, then
@@ -179,6 +226,9 @@ public final class BPFTablePlane {
         // Validate the config writes before touching any map.
         let writes = try Self.configWrites(image, mode: vd_bpf_mode(config.mode), endpoint: endpoint, current: config)
         pending = nil
+        // Packets that read vd_cfg before the last flip may still be walking generation g:
+        // wait for them to finish before overwriting it (DECISIONS 35).
+        try readers.wait()
         try write(image)
         try object.map("vd_cfg").update(key: UInt32(0), value: writes.staged)
         config = writes.staged
@@ -251,14 +301,19 @@ public final class BPFTablePlane {
     /// policing point (vd_hits, summed over CPUs), since the table was written.
     public func hits() throws(BPFError) -> [[UInt64]] {
         guard let d = descriptors[Int(config.generation)] else { return [] }
+        let map = hitsMap
+        return try Self.hits(table, descriptor: d) { (i) throws(BPFError) in try map.lookupPerCPU(key: i, as: UInt64.self) ?? [] }
+    }
+
+    /// Per chain and rule of `table`, the hit counters its generation's descriptor locates,
+    /// summed over CPUs; `counters(i)` reads vd_hits[i] per CPU.
+    static func hits(_ table: MatchTable, descriptor d: vd_bpf_generation,
+                     counters: (UInt32) throws(BPFError) -> [UInt64]) throws(BPFError) -> [[UInt64]] {
         var out: [[UInt64]] = []
         for c in 0..<table.chains.count {
             let base = withUnsafeBytes(of: d.chains) { $0.load(fromByteOffset: c * MemoryLayout<vd_bpf_chain>.stride, as: vd_bpf_chain.self) }.rule_base
             var row: [UInt64] = []
-            for r in 0..<table.rules(chain: c).count {
-                let v = try hitsMap.lookupPerCPU(key: base + UInt32(r), as: UInt64.self) ?? []
-                row.append(v.reduce(0, &+))
-            }
+            for r in 0..<table.rules(chain: c).count { row.append(try counters(base + UInt32(r)).reduce(0, &+)) }
             out.append(row)
         }
         return out

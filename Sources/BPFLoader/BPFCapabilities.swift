@@ -42,6 +42,16 @@ public struct BPFCapabilities: Sendable {
         return BPFCapabilities(canLoadPrograms: true, reason: nil, libbpfVersion: version)
     }
 
+    /// Why this process cannot attach programs to interfaces (XDP, TC), or nil when it can:
+    /// attaching needs CAP_NET_ADMIN on top of what loading needs.
+    public static var attachRefusal: String? {
+        if let r = current.reason { return r }
+        if let caps = effectiveCapabilities(), caps & (1 << 12) == 0 /* CAP_NET_ADMIN */ {
+            return "attaching BPF programs to an interface needs CAP_NET_ADMIN (or root); this process lacks CAP_NET_ADMIN"
+        }
+        return nil
+    }
+
     /// CapEff of /proc/self/status, or nil when it cannot be read.
     static func effectiveCapabilities() -> UInt64? {
         guard let f = fopen("/proc/self/status", "r") else { return nil }

@@ -179,6 +179,31 @@ public final class BPFObject {
         }
     }
 
+    /// Before load: makes every map (not the data sections) that has a pin under `directory`
+    /// use the pinned map instead of creating one (`bpf_map__reuse_fd`), so this object's
+    /// programs share the maps a previous process pinned. The pinned map must have this map's
+    /// type, key and value sizes (libbpf's reuse_fd would take whatever it finds); its number
+    /// of entries is kept. Returns the names reused.
+    @discardableResult
+    public func reusePinnedMaps(under directory: String) throws(BPFError) -> [String] {
+        guard !isLoaded else {
+            throw BPFError(operation: "reuse pinned maps of \(name)", errno: 16, message: "the object is already loaded")
+        }
+        var reused: [String] = []
+        for m in maps where !Libbpf.mapIsInternal(m.handle) {
+            let path = directory + "/" + m.name
+            guard FileSystem.exists(path) else { continue }
+            let pinned = try PinnedMap(path: path)   // closed at the end of the iteration; reuse_fd keeps a duplicate
+            guard pinned.typeName == m.typeName, pinned.keySize == m.keySize, pinned.valueSize == m.valueSize else {
+                throw BPFError(operation: "reuse \(path)", errno: 22, message: "the pinned map is a \(pinned.typeName) with \(pinned.keySize)-byte keys "
+                               + "and \(pinned.valueSize)-byte values; \(name) needs a \(m.typeName) with \(m.keySize) and \(m.valueSize)")
+            }
+            try Libbpf.reuseFD(m.handle, pinned.fd)
+            reused.append(m.name)
+        }
+        return reused
+    }
+
     /// Removes the pins ``pinMaps(under:)`` made.
     public func unpinMaps(under directory: String) throws(BPFError) {
         for m in maps where !Libbpf.mapIsInternal(m.handle) {
@@ -191,11 +216,12 @@ public final class BPFObject {
     }
 }
 
-/// Fails unless `path` (or, when it does not exist yet, its parent) is on a bpffs mount, and
-/// creates `path` as a directory when missing.
-func requireBPFFileSystem(_ directory: String) throws(BPFError) {
+/// Fails unless `path` (or, when it does not exist yet, its nearest existing ancestor) is on a
+/// bpffs mount, and creates `path` (and missing parents) as directories.
+public func requireBPFFileSystem(_ directory: String) throws(BPFError) {
     if !FileSystem.isDirectory(directory) {
         let parent = String(directory[..<(directory.lastIndex(of: "/") ?? directory.endIndex)])
+        if !parent.isEmpty && !FileSystem.exists(parent) { try requireBPFFileSystem(parent) }
         guard Libbpf.isBPFFileSystem(parent.isEmpty ? "/" : parent) else {
             throw BPFError(operation: "pin under \(directory)", errno: 22, message: "\(parent) is not on a bpffs mount (mount -t bpf bpf /sys/fs/bpf)")
         }

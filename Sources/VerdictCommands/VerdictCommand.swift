@@ -15,7 +15,8 @@ public struct VerdictCommand: ParsableCommand {
         77 missing privilege.
         """,
         version: "0.1.0",
-        subcommands: [Check.self, Explain.self, Matrix.self, Diff.self, AuditCommand.self, Select.self, Compile.self, Inspect.self, Replay.self, Bench.self])
+        subcommands: [Check.self, Explain.self, Matrix.self, Diff.self, AuditCommand.self, Select.self, Compile.self, Inspect.self, Replay.self, Bench.self,
+                      Load.self, Unload.self, Status.self])
 
     public init() {}
 }

@@ -340,6 +340,33 @@ enum Libbpf {
         return fd
     }
 
+    /// Closes a file descriptor this layer opened (a pinned object's).
+    static func closeFD(_ fd: Int32) { _ = Glibc.close(fd) }
+
+    /// What the kernel says about the map at `fd`: type, key and value sizes, entries, id, name.
+    static func mapInfo(_ fd: Int32, path: String) throws(BPFError) -> (type: UInt32, keySize: UInt32, valueSize: UInt32, maxEntries: UInt32, id: UInt32) {
+        var info = bpf_map_info()
+        var len = UInt32(MemoryLayout<bpf_map_info>.size)
+        try check(bpf_obj_get_info_by_fd(fd, &info, &len), "bpf_obj_get_info_by_fd(\(path))")
+        return (info.type, info.key_size, info.value_size, info.max_entries, info.id)
+    }
+
+    // MARK: - Maps made without an object
+
+    /// Creates a map; returns its fd. `innerMapFD` is the template of a map-in-map.
+    static func createMap(type: bpf_map_type, name: String, keySize: UInt32, valueSize: UInt32, maxEntries: UInt32,
+                          innerMapFD: Int32? = nil) throws(BPFError) -> Int32 {
+        var opts = bpf_map_create_opts()
+        opts.sz = optsSize(\bpf_map_create_opts.map_ifindex)
+        if let innerMapFD { opts.inner_map_fd = UInt32(bitPattern: innerMapFD) }
+        let fd = bpf_map_create(type, name, keySize, valueSize, maxEntries, &opts)
+        try check(fd, "bpf_map_create(\(name))")
+        return fd
+    }
+
+    static var arrayMapType: bpf_map_type { BPF_MAP_TYPE_ARRAY }
+    static var arrayOfMapsType: bpf_map_type { BPF_MAP_TYPE_ARRAY_OF_MAPS }
+
     /// True when `path` lies on a bpffs mount.
     static func isBPFFileSystem(_ path: String) -> Bool {
         var s = statfs()
