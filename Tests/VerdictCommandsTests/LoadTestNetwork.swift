@@ -99,6 +99,7 @@ final class LoadTestNetwork {
         try must("/usr/sbin/ip", ["-n", from, "-batch", "-"], stdin: batch(from, local: source, remote: destination, verb: "add"))
         try must("/usr/sbin/ip", ["-n", to, "-batch", "-"], stdin: batch(to, local: destination, remote: source, verb: "add"))
         return { [self] in
+            _ = self
             _ = try? tool("/usr/sbin/ip", ["-n", from, "-force", "-batch", "-"], stdin: batch(from, local: source, remote: destination, verb: "del"))
             _ = try? tool("/usr/sbin/ip", ["-n", to, "-force", "-batch", "-"], stdin: batch(to, local: destination, remote: source, verb: "del"))
         }
@@ -122,7 +123,9 @@ struct SocketAddress {
             sa.sin6_family = sa_family_t(AF_INET6)
             sa.sin6_port = port.bigEndian
             inet_pton(AF_INET6, ip, &sa.sin6_addr)
-            withUnsafeBytes(of: sa) { src in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: src) } }
+            var ss = sockaddr_storage()
+            withUnsafeBytes(of: sa) { src in withUnsafeMutableBytes(of: &ss) { $0.copyMemory(from: src) } }
+            storage = ss
             length = socklen_t(MemoryLayout<sockaddr_in6>.size)
             family = AF_INET6
         } else {
@@ -130,7 +133,9 @@ struct SocketAddress {
             sa.sin_family = sa_family_t(AF_INET)
             sa.sin_port = port.bigEndian
             inet_pton(AF_INET, ip, &sa.sin_addr)
-            withUnsafeBytes(of: sa) { src in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: src) } }
+            var ss = sockaddr_storage()
+            withUnsafeBytes(of: sa) { src in withUnsafeMutableBytes(of: &ss) { $0.copyMemory(from: src) } }
+            storage = ss
             length = socklen_t(MemoryLayout<sockaddr_in>.size)
             family = AF_INET
         }
