@@ -81,11 +81,38 @@ struct LoadedExample {
     var set: PolicySet
     var table: MatchTable
 
-    init(_ name: String) throws {
-        dir = FixturePaths.examples.appendingPathComponent(name)
-        set = try PolicySet.resolve(ResourceLoader.load([.init(dir.path)], recursive: false))
+    /// The whole example directory, or only `files` of it.
+    var inputs: [String]
+
+    init(_ name: String, files: [String]? = nil) throws {
+        let dir = FixturePaths.examples.appendingPathComponent(name)
+        let inputs = files?.map { dir.appendingPathComponent($0).path } ?? [dir.path]
+        self.dir = dir
+        self.inputs = inputs
+        set = try PolicySet.resolve(ResourceLoader.load(inputs.map { ResourceLoader.Input($0) }, recursive: false))
         table = try PolicyCompiler.compile(set)
     }
+
+    /// `-f` arguments for verdict.
+    var fileArguments: [String] { inputs.flatMap { ["-f", $0] } }
+}
+
+/// An example (or some of its files), its probes file and how to attach.
+struct NodeScenario: Sendable, CustomTestStringConvertible {
+    var example: String
+    var files: [String]?
+    var probes = "probes.json"
+    var mode = "tc"
+    var testDescription: String { "\(example)\(files.map { " " + $0.joined(separator: "+") } ?? "") \(probes) \(mode)" }
+
+    static let all: [NodeScenario] = [
+        NodeScenario(example: "zero-trust-k8s"),
+        NodeScenario(example: "zero-trust-calico"),
+        NodeScenario(example: "icmp-howto"),
+        // Pings allowed, ping6 among them (the full example denies every ICMP).
+        NodeScenario(example: "icmp-howto", files: ["cluster.yaml", "allow-ping-in-cluster.yaml"], probes: "probes-allow-ping.json"),
+        NodeScenario(example: "zero-trust-calico", mode: "xdp"),
+    ]
 }
 
 /// `status -o json`'s rules of the one interface, as comparable text.
@@ -113,13 +140,14 @@ struct LoadEndToEndTests {
     /// Node mode: the server's veth runs the programs; every probe of the example crosses it
     /// from the client namespace, and status counts what the Swift classifier counts.
     @Test("node mode: real traffic gets the example's expected verdicts and status counts it",
-          arguments: [("zero-trust-k8s", "tc"), ("zero-trust-calico", "tc"), ("icmp-howto", "tc"), ("zero-trust-calico", "xdp")])
-    func nodeMode(_ example: String, _ mode: String) throws {
-        let ex = try LoadedExample(example)
-        let (probes, skipped) = try TrafficProbe.load(ex.set, ex.dir.appendingPathComponent("probes.json"))
+          arguments: NodeScenario.all)
+    func nodeMode(_ scenario: NodeScenario) throws {
+        let example = scenario.testDescription, mode = scenario.mode
+        let ex = try LoadedExample(scenario.example, files: scenario.files)
+        let (probes, skipped) = try TrafficProbe.load(ex.set, ex.dir.appendingPathComponent(scenario.probes))
         #expect(probes.count >= 8, "probes that traffic can express: \(probes.count), skipped \(skipped)")
         let net = try LoadTestNetwork()
-        let load = try net.verdict(net.server, ["load", "-f", ex.dir.path, "--interface", "vds0", "--mode", mode, "-q"])
+        let load = try net.verdict(net.server, ["load"] + ex.fileArguments + ["--interface", "vds0", "--mode", mode, "-q"])
         try #require(load.status == 0, "\(load.stderr)")
         let classifier = Classifier(ex.table)
         var v4 = 0, v6 = 0, pings = 0
@@ -134,7 +162,7 @@ struct LoadEndToEndTests {
         #expect(counts.joined().reduce(0, +) > 0)
         let got = try statusRules(net, net.server, "vds0"), want = expectedRules(ex.table, counts)
         #expect(got == want, "status: \(got.filter { !want.contains($0) })\nclassifier: \(want.filter { !got.contains($0) })")
-        print("\(example) (\(mode)): \(probes.count) probes as traffic (\(v4) IPv4, \(v6) IPv6, \(pings) pings), \(skipped.count) not expressible: \(skipped)")
+        print("\(example): \(probes.count) probes as traffic (\(v4) IPv4, \(v6) IPv6, \(pings) pings), \(skipped.count) not expressible: \(skipped)")
     }
 
     /// Endpoint mode, as Calico on a workload's host-side veth: the client namespace holds the
