@@ -55,7 +55,7 @@ let package = Package(
         // One ParsableCommand per file; the `verdict` executable is a thin shell over these.
         .target(name: "VerdictCommands", dependencies: [
             "Selectors", "Addresses", "PolicyModel", "ReferenceEvaluator", "MatchTable", "PolicyCompiler", "Classifier", "Packets", "PcapIO", "ClassBench",
-            "Audit", "BPFDataPlane", "BPFLoader",
+            "Audit", "BPFDataPlane", "BPFLoader", "BPFImage", "Workloads",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libbpf: BPF objects, maps, test runs, XDP/TC attachment (only BPFLoader/Internals/Libbpf.swift calls it).
@@ -87,7 +87,7 @@ let package = Package(
                     exclude: ["golden"]),
         .testTarget(name: "VerdictCommandsTests", dependencies: ["TestFixtures", "VerdictCommands", "BPFLoader", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
         .testTarget(name: "CapturesTests", dependencies: ["CaptureGenerator", "Packets", "PcapIO", "Addresses", "PolicyModel", "ReferenceEvaluator"]),
-        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses"]),
+        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "PolicyCompiler", "Classifier"]),
         .testTarget(name: "ClassBenchTests", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
         // Fixtures shared by the tests that compare engines (paths, conformance policy sets, probe keys).
         .target(name: "TestFixtures", dependencies: ["Addresses", "BPFImage", "Classifier", "MatchTable", "PolicyCompiler", "PolicyModel",

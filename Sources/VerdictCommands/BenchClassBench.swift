@@ -19,7 +19,8 @@ import ReferenceEvaluator
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that also check every answer.",
-        subcommands: [BenchClassBench.self])
+        subcommands: [BenchMatrix.self, BenchClassBench.self],
+        defaultSubcommand: BenchMatrix.self)
 }
 
 struct BenchClassBench: ParsableCommand {
@@ -110,9 +111,9 @@ struct BenchClassBench: ParsableCommand {
         }
         let policySeconds = (clock.now - buildStart).seconds
         switch engine {
-        case .reference: result = runReference(policy, trace, policySeconds: policySeconds)
-        case .swift: result = try runSwift(policy, trace, policySeconds: policySeconds)
-        case .bpf: result = try runBPF(policy, trace, policySeconds: policySeconds)
+        case .reference: result = Self.runReference(policy, trace, policySeconds: policySeconds)
+        case .swift: result = try Self.runSwift(policy, trace, policySeconds: policySeconds)
+        case .bpf: result = try Self.runBPF(policy, trace, policySeconds: policySeconds)
         }
 
         // Compare.
@@ -183,7 +184,7 @@ struct BenchClassBench: ParsableCommand {
 
     // MARK: Engines
 
-    func runReference(_ policy: ClassBenchPolicy, _ trace: ClassBenchTrace, policySeconds: Double) -> Run {
+    static func runReference(_ policy: ClassBenchPolicy, _ trace: ClassBenchTrace, policySeconds: Double) -> Run {
         let clock = ContinuousClock()
         let buildStart = clock.now
         let engine = ClassBenchReferenceEngine(policy)
@@ -195,7 +196,7 @@ struct BenchClassBench: ParsableCommand {
         return Run(answers: answers, buildSeconds: buildSeconds, classifySeconds: (clock.now - start).seconds, passes: 1, tableBytes: 0)
     }
 
-    func runSwift(_ policy: ClassBenchPolicy, _ trace: ClassBenchTrace, policySeconds: Double) throws -> Run {
+    static func runSwift(_ policy: ClassBenchPolicy, _ trace: ClassBenchTrace, policySeconds: Double) throws -> Run {
         let clock = ContinuousClock()
         let buildStart = clock.now
         let table = try compileTable(policy.policySet)
@@ -239,7 +240,7 @@ struct BenchClassBench: ParsableCommand {
 extension BenchClassBench {
     /// Every header as one frame through the kernel's TC egress program, enforcing the subject pod
     /// in endpoint mode (its ingress chain, as on the pod's veth).
-    func runBPF(_ policy: ClassBenchPolicy, _ trace: ClassBenchTrace, policySeconds: Double) throws -> Run {
+    static func runBPF(_ policy: ClassBenchPolicy, _ trace: ClassBenchTrace, policySeconds: Double) throws -> Run {
         let caps = BPFCapabilities.current
         guard caps.canLoadPrograms else {
             StandardError.write("verdict: error: --engine bpf: \(caps.reason ?? "BPF programs cannot be loaded here")")
