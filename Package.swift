@@ -14,7 +14,7 @@ let package = Package(
         .executable(name: "capture-generator", targets: ["CaptureGenerator"]),
         // For the separate Benchmarks/ package.
         .library(name: "VerdictLibrary", targets: ["Selectors", "Addresses", "PolicyModel", "ReferenceEvaluator", "CVerdictABI", "MatchTable",
-                                                  "PolicyCompiler", "Classifier", "Packets", "PcapIO", "ClassBench", "Workloads"]),
+                                                  "PolicyCompiler", "Classifier", "Packets", "PcapIO", "ClassBench", "Workloads", "CaptureReplay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -47,15 +47,17 @@ let package = Package(
         // zlib, for reading gzip-compressed ClassBench traces.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // ClassBench rule files and traces, and their mapping to ordered Calico policies.
-        .target(name: "ClassBench", dependencies: ["PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
+        .target(name: "ClassBench", dependencies: ["PolicyModel", "ReferenceEvaluator", "Addresses", "Packets", "CZlib"]),
         // Seeded, reproducible workloads: ClassBench-shaped rule sets and traces, Kubernetes/Calico policy sets with traffic.
         .target(name: "Workloads", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses"]),
+        // Replay's swift engine as a library: a capture through conntrack and the table, in capture order, on one or more cores.
+        .target(name: "CaptureReplay", dependencies: ["Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
         // `verdict audit`'s analysis: default-deny status and misconfiguration findings, as values.
         .target(name: "Audit", dependencies: ["PolicyModel", "ReferenceEvaluator", "Selectors", "Addresses", "PolicyCompiler", "MatchTable", "CVerdictABI"]),
         // One ParsableCommand per file; the `verdict` executable is a thin shell over these.
         .target(name: "VerdictCommands", dependencies: [
             "Selectors", "Addresses", "PolicyModel", "ReferenceEvaluator", "MatchTable", "PolicyCompiler", "Classifier", "Packets", "PcapIO", "ClassBench",
-            "Audit", "BPFDataPlane", "BPFLoader", "BPFImage", "Workloads",
+            "CaptureReplay", "Audit", "BPFDataPlane", "BPFLoader", "BPFImage", "Workloads",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // libbpf: BPF objects, maps, test runs, XDP/TC attachment (only BPFLoader/Internals/Libbpf.swift calls it).

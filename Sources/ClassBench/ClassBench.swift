@@ -49,6 +49,8 @@ public enum ClassBench {
     public static let labelKey = "role"
     public static let labelValue = "classbench-subject"
     public static let podAddress = "192.0.2.1"
+    /// ``podAddress`` as a number.
+    public static let podIPv4: UInt32 = 0xC000_0201
     /// The policies' names start with this; see ``ClassBenchPolicy/policyName(_:)``.
     public static let policyName = "classbench"
 

@@ -28,12 +28,17 @@ public struct PacketResult: Sendable {
     /// The data-plane verdict; nil when the packet could not be parsed.
     public var allow: Bool?
     public var state: ConntrackState
-    /// What policy alone says for this packet as a new connection (nil when unparsed).
+    /// What policy alone says for this packet as a new connection (nil when unparsed, and with
+    /// StatefulClassifier.PolicyVerdicts.whereNeeded for packets conntrack decided alone).
     public var policy: PathVerdict?
-    /// The flow this packet belongs to (-1 when unparsed).
+    /// The flow this packet belongs to (-1 when unparsed; ``numberedByCaller`` when the
+    /// classifier was told to leave this flow's number to its caller).
     public var flowID: Int
     /// Why the packet is unparsed, or the INVALID reason.
     public var note: String?
+
+    /// The flow ID of a packet whose flow the caller numbers (StatefulClassifier.FlowNumbering).
+    public static let numberedByCaller = -2
 
     public init(allow: Bool?, state: ConntrackState, policy: PathVerdict?, flowID: Int, note: String?) {
         self.allow = allow
@@ -45,14 +50,41 @@ public struct PacketResult: Sendable {
 }
 
 public final class StatefulClassifier {
+    /// Which packets get their stateless policy verdict (``PacketResult/policy``).
+    public enum PolicyVerdicts: Sendable {
+        /// Every parsed packet: what per-packet output (`replay -o jsonl`, `--expect`) prints.
+        case always
+        /// Only packets whose verdict needs it (those that start a flow, non-first fragments
+        /// without their first fragment, and every packet when the table has untracked rules);
+        /// packets conntrack decides alone (established, related, invalid, fragments of a known
+        /// datagram) get nil, which saves a classification per packet of a known flow.
+        case whereNeeded
+    }
+
+    /// Who numbers flows (``PacketResult/flowID``).
+    public enum FlowNumbering: Sendable {
+        /// This classifier, from 0 in order of first appearance.
+        case all
+        /// This classifier, except flows an ICMP error can belong to (ICMP/ICMPv6 keys without an
+        /// identifier), which get ``PacketResult/numberedByCaller``: sharded replay routes an ICMP
+        /// error by the flow it quotes, so another shard may see the same key, and the merge in
+        /// capture order numbers those flows.
+        case exceptICMPWithoutIdentifier
+    }
+
     public let classifier: Classifier
     public let tracker = ConnectionTracker()
+    public let policyVerdicts: PolicyVerdicts
+    public let flowNumbering: FlowNumbering
     /// First fragments seen: (src, dst, protocol, IP ID) → the datagram's verdict. IPv6 keys leave
     /// the protocol out (0): a non-first fragment's headers stop at the fragment header, so its
     /// final protocol is unknown, and Linux reassembles IPv6 by (src, dst, identification).
     private var fragments: [FragmentKey: Bool] = [:]
-    private var flowIDs: [FlowKey: Int] = [:]
-    public private(set) var flowCount = 0
+    private let flows = FlowNumbers()
+    /// True when some rule of the table is untracked (doNotTrack): then every packet needs policy.
+    private let hasUntrackedRules: Bool
+    /// Flows this classifier numbered.
+    public var flowCount: Int { flows.count }
 
     struct FragmentKey: Hashable {
         var src: IPAddress
@@ -61,15 +93,26 @@ public final class StatefulClassifier {
         var id: UInt32
     }
 
-    public init(_ classifier: Classifier) { self.classifier = classifier }
+    public init(_ classifier: Classifier, policyVerdicts: PolicyVerdicts = .always, flowNumbering: FlowNumbering = .all) {
+        self.classifier = classifier
+        self.policyVerdicts = policyVerdicts
+        self.flowNumbering = flowNumbering
+        let t = classifier.table
+        hasUntrackedRules = t.chains.indices.contains { c in
+            t.rules(chain: c).contains { vd_stage(UInt32($0.stage)) == VD_STAGE_UNTRACKED }
+        }
+    }
 
-    /// The flow number of a packet's 5-tuple (either direction), numbering new flows from 0.
+    /// True for keys an ICMP error's own packet can have: ICMP/ICMPv6 without an identifier.
+    @inline(__always)
+    public static func isICMPKeyWithoutIdentifier(_ k: FlowKey) -> Bool {
+        k.srcPort == 0 && k.dstPort == 0 && ((k.ipVersion == 4 && k.protocol == 1) || (k.ipVersion == 6 && k.protocol == 58))
+    }
+
+    @inline(__always)
     private func flowID(_ key: FlowKey) -> Int {
-        let c = key.canonical
-        if let id = flowIDs[c] { return id }
-        flowIDs[c] = flowCount
-        flowCount += 1
-        return flowCount - 1
+        if flowNumbering == .exceptICMPWithoutIdentifier && Self.isICMPKeyWithoutIdentifier(key) { return PacketResult.numberedByCaller }
+        return flows.number(key)
     }
 
     public func process(_ h: PacketHeaders, outcome: ParseOutcome, timestampNanoseconds now: Int64) -> PacketResult {
@@ -84,12 +127,15 @@ public final class StatefulClassifier {
         guard let key = FlowKey(h) else {
             return PacketResult(allow: nil, state: .unparsed, policy: nil, flowID: -1, note: outcome.description)
         }
-        let policy = classifier.classify(PacketKey(h))
         let id = flowID(key)
-        var result = PacketResult(allow: policy.allow, state: .new, policy: policy, flowID: id, note: nil)
+        var result = PacketResult(allow: nil, state: .new, policy: nil, flowID: id, note: nil)
+        if policyVerdicts == .always || hasUntrackedRules {
+            result.policy = classifier.classify(PacketKey(h))
+        }
 
         // Untracked policy runs before conntrack, on every packet (§5.4).
-        if decidedUntracked(policy) {
+        if hasUntrackedRules, let policy = result.policy, decidedUntracked(policy) {
+            result.allow = policy.allow
             result.state = .untracked
             return result
         }
@@ -98,8 +144,12 @@ public final class StatefulClassifier {
             if let v = fragments[fk] {
                 result.allow = v
                 result.state = .fragment
+            } else {
+                // Without its first fragment, the stateless verdict stands (port criteria do not match, §7.7).
+                let policy = result.policy ?? classifier.classify(PacketKey(h))
+                result.policy = policy
+                result.allow = policy.allow
             }
-            // Without its first fragment, the stateless verdict stands (port criteria do not match, §7.7).
             return result
         }
         if h.isICMPError {
@@ -133,6 +183,9 @@ public final class StatefulClassifier {
             recordFirstFragment(h, allow: false)
             return result
         }
+        let policy = result.policy ?? classifier.classify(PacketKey(h))
+        result.policy = policy
+        result.allow = policy.allow
         if policy.allow { tracker.insert(key, now: now, flowID: id) }
         classifier.count(policy)
         recordFirstFragment(h, allow: policy.allow)
@@ -162,8 +215,8 @@ public final class StatefulClassifier {
     private func cannotOpenFlow(_ h: PacketHeaders) -> String? {
         if h.isICMP && h.l4Present {
             let t = h.icmpType
-            let replies: [UInt8] = h.ipVersion == 4 ? [0, 14, 16, 18] : [129]
-            if replies.contains(t) { return "ICMP reply without a request" }
+            let reply = h.ipVersion == 4 ? (t == 0 || t == 14 || t == 16 || t == 18) : t == 129
+            if reply { return "ICMP reply without a request" }
         }
         if h.protocol == 6 && h.l4Present {
             let f = h.tcpFlags

@@ -95,7 +95,7 @@ struct AuditCommand: ParsableCommand {
                 let outcome = PacketParser.parse(record.bytes, linkType: reader.linkType, into: &headers)
                 let ns = record.timestamp.seconds * 1_000_000_000 + Int64(record.timestamp.nanoseconds)
                 let r = engine.process(headers, outcome: outcome, timestampNanoseconds: ns)
-                summary.add(r, headers: headers)
+                summary.add(r)
                 if r.allow == false, seenDenied.insert(r.flowID).inserted {
                     denied.append(CaptureFlow(flow: r.flowID, firstPacket: record.number,
                                               packet: FlowKey(headers).map(\.description) ?? "packet \(record.number)",

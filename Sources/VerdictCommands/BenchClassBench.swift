@@ -272,8 +272,8 @@ extension BenchClassBench {
         var kernelNanoseconds = 0
         for i in 0..<trace.count {
             let p = policy.packet(trace, i)
-            let frame = Self.frame(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber,
-                                   sourcePort: p.sourcePort, destinationPort: p.destinationPort, id: UInt16(truncatingIfNeeded: i))
+            let frame = ClassBenchFrames.frame(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber,
+                                               sourcePort: p.sourcePort, destinationPort: p.destinationPort, id: UInt16(truncatingIfNeeded: i))
             let run: BPFRun
             do throws(BPFError) {
                 run = try plane.run(frame, hook: .tcEgress)
@@ -291,24 +291,6 @@ extension BenchClassBench {
         }
         let mapBytes = BPFTableMap.allCases.reduce(0) { $0 + plane.capacity.bytes(of: $1) }
         return Run(answers: answers, buildSeconds: buildSeconds, classifySeconds: Double(kernelNanoseconds) / 1e9, passes: 1, tableBytes: mapBytes)
-    }
-
-    /// A header as an Ethernet frame: TCP SYN, UDP, SCTP INIT, ICMP echo request (ClassBench
-    /// headers carry no ICMP type), or the protocol number over 8 zero bytes.
-    static func frame(source: IPAddress, destination: IPAddress, protocolNumber: UInt8, sourcePort: UInt16?, destinationPort: UInt16?,
-                      id: UInt16) -> [UInt8] {
-        let sp = sourcePort ?? 0, dp = destinationPort ?? 0
-        let ports = sourcePort != nil
-        let t: PacketBuilder.Transport
-        switch protocolNumber {
-        case 6 where ports: t = .tcp(src: sp, dst: dp, flags: .syn)
-        case 17 where ports: t = .udp(src: sp, dst: dp)
-        case 132 where ports: t = .sctp(src: sp, dst: dp)
-        case 136 where ports: t = .other(protocol: 136, bytes: [UInt8(sp >> 8), UInt8(sp & 255), UInt8(dp >> 8), UInt8(dp & 255), 0, 8, 0, 0])
-        case 1: t = .icmp(type: 8, code: 0)
-        default: t = .other(protocol: protocolNumber, bytes: [UInt8](repeating: 0, count: 8))
-        }
-        return PacketBuilder(network: .ipv4(.init(src: source, dst: destination, identification: id)), transport: t).frame()
     }
 }
 

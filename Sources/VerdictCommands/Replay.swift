@@ -5,6 +5,7 @@
 import ArgumentParser
 import BPFDataPlane
 import BPFLoader
+import CaptureReplay
 import Classifier
 import CVerdictABI
 import Foundation
@@ -33,6 +34,11 @@ struct Replay: ParsableCommand {
         as JSON Lines on standard output, every packet where they disagree:
         {"packet": N, "differences": [...], "swift": {...}, "bpf": {...}} (docs/DECISIONS.md 32).
         bpf and both need the privilege to load BPF programs (root, or CAP_BPF and CAP_NET_ADMIN).
+
+        --jobs N judges packets on N worker threads (auto: one per core), sharding flows by their
+        unordered address pair so that both directions of a connection, a datagram's fragments and
+        an ICMP error with the flow it quotes meet on one worker; the output is byte for byte the
+        output of --jobs 1 (docs/DECISIONS.md 47). The bpf and both engines run one job.
 
         Exit codes: 0 ok, 1 --expect found differences (or, with --engine both, a disagreement),
         2 bad input, 77 BPF unavailable.
@@ -67,6 +73,9 @@ struct Replay: ParsableCommand {
     @Option(name: .customLong("metrics-file"), help: ArgumentHelp("Write packet and rule-hit counters in the Prometheus text format.", valueName: "counters.prom"))
     var metricsPath: String?
 
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: ArgumentHelp("Worker threads judging packets: 1 to \(Jobs.maximum), or auto (or 0) for one per core.", valueName: "N"))
+    var jobsOption: Jobs?
+
     enum ReplayOutput: String, ExpressibleByArgument, CaseIterable { case table, json, jsonl }
     enum ReplayEngine: String, ExpressibleByArgument, CaseIterable { case swift, bpf, both }
 
@@ -77,6 +86,9 @@ struct Replay: ParsableCommand {
         if tablePath != nil && !input.filenames.isEmpty { throw ValidationError("give either -f or --table, not both") }
         if tablePath == nil && input.filenames.isEmpty { throw ValidationError("give the policies with -f (or a compiled table with --table)") }
         if capturePath == "-" && input.filenames.contains("-") { throw ValidationError("standard input can feed either -f or -r, not both") }
+        if engine != .swift, let jobsOption, jobsOption.count > 1 {
+            throw ValidationError("--jobs \(jobsOption.count) needs --engine swift: the \(engine.rawValue) engine judges every packet in one kernel program with one conntrack table")
+        }
         if engine == .both {
             let given = [(outputOption != nil, "-o"), (deniedPath != nil, "--write-denied"), (expectPath != nil, "--expect"), (metricsPath != nil, "--metrics-file")]
             if let (_, flag) = given.first(where: \.0) {
@@ -88,8 +100,8 @@ struct Replay: ParsableCommand {
     func run() throws {
         let table = try tablePath.map(readTable) ?? compileTable(try input.loadPolicySet())
         let expected = try expectPath.map(ExpectedResults.load)
+        // Names points for output; the engines that judge have their own classifiers.
         let classifier = Classifier(table)
-        let swiftEngine = engine == .bpf ? nil : StatefulClassifier(classifier)
         let kernel = engine == .swift ? nil : try Self.loadKernel(table, engine: engine)
 
         let reader: CaptureReader
@@ -114,46 +126,44 @@ struct Replay: ParsableCommand {
         }
 
         var summary = ReplaySummary()
-        var headers = PacketHeaders()
         var differences: [String] = []
         var seen = Set<Int>()
         var disagreements = 0
         let progress = Progress(enabled: isatty(2) != 0 && output != .jsonl)
         let out = BufferedOutput()
         var failure: CaptureError?
+        let perPacket = output == .jsonl || expected != nil
+        /// One judged packet into the summary and the outputs, in capture order.
+        func accept(_ record: PacketRecord, _ headers: PacketHeaders, _ result: PacketResult) {
+            summary.add(result)
+            if result.allow == false { denied?.write(record) }
+            if perPacket {
+                let line = PacketJSON.object(record: record, headers: headers, result: result, classifier: classifier)
+                if output == .jsonl { out.write(line.render()) }
+                if let expected {
+                    seen.insert(record.number)
+                    if let diff = expected.compare(packet: record.number, actual: line) { differences.append(diff) }
+                }
+            }
+            progress.tick(summary.packets)
+        }
+        let replayer = CaptureReplayer(table: table, jobs: jobsOption?.count ?? 1, policyVerdicts: perPacket ? .always : .whereNeeded)
         do {
-            try reader.forEach { record in
-                if let count, summary.packets >= count { throw StopReading() }
-                let outcome = PacketParser.parse(record.bytes, linkType: reader.linkType, into: &headers)
-                let ns = record.timestamp.seconds * 1_000_000_000 + Int64(record.timestamp.nanoseconds)
-                let swiftResult = swiftEngine?.process(headers, outcome: outcome, timestampNanoseconds: ns)
-                let bpfResult = try kernel?.process(record.bytes, linkType: reader.linkType, headers: headers, outcome: outcome,
-                                                    timestampNanoseconds: ns).result
-                if let s = swiftResult, let b = bpfResult {
-                    summary.packets += 1
+            if engine == .swift {
+                try replayer.run(reader, limit: count, accept)
+            } else {
+                try replayKernel(reader, kernel: kernel!, swift: engine == .both ? StatefulClassifier(classifier) : nil) { record, headers, s, b in
+                    guard let s else { return accept(record, headers, b) }
+                    summary.compared += 1
                     let differences = EngineComparison.differences(swift: s, bpf: b)
                     if !differences.isEmpty {
                         disagreements += 1
                         out.write(EngineDisagreementJSON.object(packet: record.number, differences: differences, swift: s, bpf: b,
                                                                 classifier: classifier).render())
                     }
-                    progress.tick(summary.packets)
-                    return
+                    progress.tick(summary.compared)
                 }
-                guard let result = swiftResult ?? bpfResult else { return }
-                summary.add(result, headers: headers)
-                if result.allow == false { denied?.write(record) }
-                if output == .jsonl || expected != nil {
-                    let line = PacketJSON.object(record: record, headers: headers, result: result, classifier: classifier)
-                    if output == .jsonl { out.write(line.render()) }
-                    if let expected {
-                        seen.insert(record.number)
-                        if let diff = expected.compare(packet: record.number, actual: line) { differences.append(diff) }
-                    }
-                }
-                progress.tick(summary.packets)
             }
-        } catch is StopReading {
         } catch let e as CaptureError {
             failure = e
         } catch let e as BPFError {
@@ -171,12 +181,12 @@ struct Replay: ParsableCommand {
         }
         if engine == .both {
             if !input.quiet {
-                StandardError.write("verdict: \(summary.packets) packets, \(disagreements) where the kernel and Swift disagree")
+                StandardError.write("verdict: \(summary.compared) packets, \(disagreements) where the kernel and Swift disagree")
             }
             if disagreements > 0 { throw ExitCode(ExitStatus.expectationFailed) }
             return
         }
-        summary.flows = swiftEngine?.flowCount ?? kernel?.flowCount ?? 0
+        summary.flows = kernel?.flowCount ?? replayer.flowCount
         do throws(CaptureError) {
             try denied?.commit()
         } catch {
@@ -192,7 +202,7 @@ struct Replay: ParsableCommand {
                 throw ExitCode(ExitStatus.inputError)
             }
         } else {
-            hits = RuleHits(classifier)
+            hits = RuleHits(classifier, hits: replayer.hits())
         }
         if let metricsPath {
             try writeAtomically(metricsPath, Metrics.render(summary, hits))
@@ -220,6 +230,25 @@ struct Replay: ParsableCommand {
 private struct StopReading: Error {}
 
 extension Replay {
+    /// The kernel engines, one job: every packet through the TC program (and, for `both`, through
+    /// `swift` too); `body` gets the Swift result (nil for bpf) and the kernel's.
+    func replayKernel(_ reader: CaptureReader, kernel: BPFReplayEngine, swift: StatefulClassifier?,
+                      _ body: (PacketRecord, PacketHeaders, PacketResult?, PacketResult) throws -> Void) throws {
+        var headers = PacketHeaders()
+        var delivered = 0
+        do {
+            try reader.forEach { record in
+                if let count, delivered >= count { throw StopReading() }
+                let outcome = PacketParser.parse(record.bytes, linkType: reader.linkType, into: &headers)
+                let ns = record.timestamp.nanosecondsSinceEpoch
+                let s = swift?.process(headers, outcome: outcome, timestampNanoseconds: ns)
+                let b = try kernel.process(record.bytes, linkType: reader.linkType, headers: headers, outcome: outcome, timestampNanoseconds: ns).result
+                delivered += 1
+                try body(record, headers, s, b)
+            }
+        } catch is StopReading {}
+    }
+
     /// The table in the kernel's TC program, or exit 77 naming what is missing.
     static func loadKernel(_ table: MatchTable, engine: ReplayEngine) throws -> BPFReplayEngine {
         let caps = BPFCapabilities.current

@@ -2,6 +2,7 @@
 // hits, the Prometheus counters, and the comparison with an --expect file.
 
 import ArgumentParser
+import CaptureReplay
 import Classifier
 import CVerdictABI
 import Foundation
@@ -11,34 +12,25 @@ import PcapIO
 import PolicyModel
 
 struct ReplaySummary {
-    var packets = 0
-    var allowed = 0
-    var denied = 0
-    var unparsed = 0
+    var tally = ReplayTally()
     var flows = 0
-    var states: [ConntrackState: Int] = [:]
-    var unparsedReasons: [String: Int] = [:]
-    var deniedFlows = Set<Int>()
+    /// Packets compared by `--engine both`, which tallies nothing else.
+    var compared = 0
 
-    mutating func add(_ r: PacketResult, headers: PacketHeaders) {
-        packets += 1
-        states[r.state, default: 0] += 1
-        switch r.allow {
-        case .some(true): allowed += 1
-        case .some(false):
-            denied += 1
-            deniedFlows.insert(r.flowID)
-        case .none:
-            unparsed += 1
-            unparsedReasons[r.note ?? "unknown", default: 0] += 1
-        }
-    }
+    var packets: Int { tally.packets }
+    var allowed: Int { tally.allowed }
+    var denied: Int { tally.denied }
+    var unparsed: Int { tally.unparsed }
+    var unparsedReasons: [String: Int] { tally.unparsedReasons }
+    var flowsWithDenied: Int { tally.flowsWithDenied }
+
+    mutating func add(_ r: PacketResult) { tally.add(r) }
 
     func table(_ hits: RuleHits) -> String {
         var lines: [String] = []
         lines.append("packets \(packets): \(allowed) allowed, \(denied) denied, \(unparsed) unparsed")
-        lines.append("flows \(flows): \(flows - deniedFlows.count) allowed, \(deniedFlows.count) with denied packets")
-        lines.append("conntrack: " + ConntrackState.allCases.map { "\($0.rawValue) \(states[$0] ?? 0)" }.joined(separator: ", "))
+        lines.append("flows \(flows): \(flows - flowsWithDenied) allowed, \(flowsWithDenied) with denied packets")
+        lines.append("conntrack: " + ConntrackState.allCases.map { "\($0.rawValue) \(tally.packets(in: $0))" }.joined(separator: ", "))
         if !unparsedReasons.isEmpty {
             lines.append("unparsed: " + unparsedReasons.keys.sorted().map { "\($0) \(unparsedReasons[$0]!)" }.joined(separator: ", "))
         }
@@ -59,8 +51,8 @@ struct ReplaySummary {
     func json(_ hits: RuleHits) -> JSONValue {
         .object([
             ("packets", .int(packets)), ("allowed", .int(allowed)), ("denied", .int(denied)), ("unparsed", .int(unparsed)),
-            ("flows", .int(flows)), ("flowsWithDenied", .int(deniedFlows.count)),
-            ("conntrack", .object(ConntrackState.allCases.map { ($0.rawValue, .int(states[$0] ?? 0)) })),
+            ("flows", .int(flows)), ("flowsWithDenied", .int(flowsWithDenied)),
+            ("conntrack", .object(ConntrackState.allCases.map { ($0.rawValue, .int(tally.packets(in: $0))) })),
             ("unparsedReasons", .object(unparsedReasons.keys.sorted().map { ($0, .int(unparsedReasons[$0]!)) })),
             ("hits", .array(hits.rows.filter { $0.hits > 0 }.map(\.json))),
             ("neverHit", .array(hits.neverHit.map(\.json))),
@@ -240,7 +232,7 @@ enum Metrics {
         metric("verdict_packets_total", "Packets replayed, by data-plane verdict.",
                [("verdict=\"allow\"", "\(s.allowed)"), ("verdict=\"deny\"", "\(s.denied)"), ("verdict=\"unparsed\"", "\(s.unparsed)")])
         metric("verdict_conntrack_packets_total", "Packets replayed, by connection-tracking state.",
-               ConntrackState.allCases.map { ("state=\"\($0.rawValue)\"", "\(s.states[$0] ?? 0)") })
+               ConntrackState.allCases.map { ("state=\"\($0.rawValue)\"", "\(s.tally.packets(in: $0))") })
         metric("verdict_flows_total", "Distinct flows (5-tuples, both directions) seen.", [("", "\(s.flows)")])
         metric("verdict_rule_hits_total", "Packets whose verdict a rule or default decided, per policing point.",
                hits.rows.map { h in

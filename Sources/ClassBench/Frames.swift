@@ -1,0 +1,40 @@
+// Trace headers as Ethernet frames, for engines that take frames (the kernel's test runs) and for
+// captures of a trace (end-to-end replay benchmarks).
+
+import Addresses
+import Packets
+
+public enum ClassBenchFrames {
+    /// A header as an Ethernet II / IPv4 frame: TCP SYN, UDP, SCTP INIT, ICMP echo request
+    /// (ClassBench headers carry no ICMP type), or the protocol number over 8 zero bytes.
+    public static func frame(source: IPAddress, destination: IPAddress, protocolNumber: UInt8, sourcePort: UInt16?, destinationPort: UInt16?,
+                             id: UInt16) -> [UInt8] {
+        let sp = sourcePort ?? 0, dp = destinationPort ?? 0
+        let ports = sourcePort != nil
+        let t: PacketBuilder.Transport
+        switch protocolNumber {
+        case 6 where ports: t = .tcp(src: sp, dst: dp, flags: .syn)
+        case 17 where ports: t = .udp(src: sp, dst: dp)
+        case 132 where ports: t = .sctp(src: sp, dst: dp)
+        case 136 where ports: t = .other(protocol: 136, bytes: [UInt8(sp >> 8), UInt8(sp & 255), UInt8(dp >> 8), UInt8(dp & 255), 0, 8, 0, 0])
+        case 1: t = .icmp(type: 8, code: 0)
+        default: t = .other(protocol: protocolNumber, bytes: [UInt8](repeating: 0, count: 8))
+        }
+        return PacketBuilder(network: .ipv4(.init(src: source, dst: destination, identification: id)), transport: t).frame()
+    }
+
+    /// Every header of `trace` as a frame addressed to the subject pod (192.0.2.1), keeping the
+    /// header's source address, ports and protocol: a capture whose every packet goes through
+    /// the pod's ingress chain, that is through all the mapped rules, when replayed against
+    /// ``ClassBenchPolicy/policySet``. The destination address is the pod's, not the header's
+    /// (replay finds the policing points from the addresses), so the deciding rule is the first
+    /// whose destination net holds the pod, not the trace's column 8.
+    public static func replayFrames(_ policy: ClassBenchPolicy, _ trace: ClassBenchTrace) -> [[UInt8]] {
+        let pod = IPAddress(v4: ClassBench.podIPv4)
+        return (0..<trace.count).map { i in
+            let p = policy.packet(trace, i)
+            return frame(source: p.source, destination: pod, protocolNumber: p.protocolNumber, sourcePort: p.sourcePort,
+                         destinationPort: p.destinationPort, id: UInt16(truncatingIfNeeded: i))
+        }
+    }
+}
