@@ -47,7 +47,7 @@ let package = Package(
         // zlib, for reading gzip-compressed ClassBench traces.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // ClassBench rule files and traces, and their mapping to ordered Calico policies.
-        .target(name: "ClassBench", dependencies: ["PolicyModel", "ReferenceEvaluator", "Addresses", "Packets", "CZlib"]),
+        .target(name: "ClassBench", dependencies: ["PolicyModel", "ReferenceEvaluator", "Addresses", "Packets", "PcapIO", "CZlib"]),
         // Seeded, reproducible workloads: ClassBench-shaped rule sets and traces, Kubernetes/Calico policy sets with traffic.
         .target(name: "Workloads", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses"]),
         // Replay's swift engine as a library: a capture through conntrack and the table, in capture order, on one or more cores.

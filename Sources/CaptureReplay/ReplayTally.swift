@@ -4,7 +4,7 @@
 
 import Classifier
 
-public struct ReplayTally: Sendable {
+public struct ReplayTally: Sendable, Equatable {
     public private(set) var packets = 0
     public private(set) var allowed = 0
     public private(set) var denied = 0

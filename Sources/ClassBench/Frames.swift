@@ -3,6 +3,7 @@
 
 import Addresses
 import Packets
+import PcapIO
 
 public enum ClassBenchFrames {
     /// A header as an Ethernet II / IPv4 frame: TCP SYN, UDP, SCTP INIT, ICMP echo request
@@ -36,5 +37,16 @@ public enum ClassBenchFrames {
             return frame(source: p.source, destination: pod, protocolNumber: p.protocolNumber, sourcePort: p.sourcePort,
                          destinationPort: p.destinationPort, id: UInt16(truncatingIfNeeded: i))
         }
+    }
+
+    /// ``replayFrames(_:_:)`` as a classic pcap file's bytes, one packet per microsecond from
+    /// 2026-01-01 00:00:00 UTC, so that no conntrack entry expires during the capture.
+    public static func replayCapture(_ policy: ClassBenchPolicy, _ trace: ClassBenchTrace) -> [UInt8] {
+        var pcap = DeterministicPcapWriter(linkType: .ethernet)
+        let start: UInt32 = 1_767_225_600
+        for (i, frame) in replayFrames(policy, trace).enumerated() {
+            pcap.append(frame, seconds: start + UInt32(i / 1_000_000), nanoseconds: UInt32(i % 1_000_000) * 1000)
+        }
+        return pcap.bytes
     }
 }

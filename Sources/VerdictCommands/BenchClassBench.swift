@@ -19,7 +19,7 @@ import ReferenceEvaluator
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that also check every answer.",
-        subcommands: [BenchMatrix.self, BenchClassBench.self],
+        subcommands: [BenchMatrix.self, BenchClassBench.self, BenchReplay.self],
         defaultSubcommand: BenchMatrix.self)
 }
 

@@ -1,0 +1,170 @@
+// `verdict bench replay`: end-to-end replay speed on a capture made of a ClassBench trace,
+// beside the speed of reading the same capture and doing nothing else, after checking every
+// packet's verdict.
+
+import Addresses
+import ArgumentParser
+import CaptureReplay
+import ClassBench
+import Classifier
+import CVerdictABI
+import Foundation
+import MatchTable
+import Packets
+import PcapIO
+import PolicyModel
+
+struct BenchReplay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Time end-to-end replay of a ClassBench trace as a capture, against the capture-reading ceiling.",
+        discussion: """
+        The rules are mapped as by `verdict bench classbench`. Every trace header becomes an
+        Ethernet/IPv4 frame from the header's source address and ports to the subject pod
+        (192.0.2.1), so that every packet goes through the pod's ingress chain (TCP SYN, UDP,
+        SCTP INIT, ICMP echo request, or the bare protocol), one per microsecond, written to a
+        temporary pcap file.
+
+        Before timing, the capture is replayed once with per-packet results: each packet's points
+        must be the classifier's for the same header (ClassBench's column 8 does not apply, the
+        destination being the pod), its verdict the policy's unless conntrack decided, and the
+        summary the same with --jobs 1 and --jobs N.
+
+        Timed, each repeated for at least 0.5 s, on the file in the page cache:
+          ceiling  libpcap reads every packet and does nothing else;
+          replay   read, parse, conntrack, classify and count, as `verdict replay` does for its
+                   summary (no per-packet output), on --jobs threads.
+        Mpps: packets of the capture per second of wall-clock time.
+
+        Exit codes: 0 ok, 1 a packet's result differs, 2 bad input, 64 usage error.
+        """)
+
+    @Option(name: .customLong("rules"), help: ArgumentHelp("The ClassBench rule file.", valueName: "file"))
+    var rulesPath: String
+
+    @Option(name: .customLong("trace"), help: ArgumentHelp("The trace: 8 columns per line, plain or gzip-compressed.", valueName: "file[.gz]"))
+    var tracePath: String
+
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: ArgumentHelp("Worker threads for the timed replay: 1 to \(Jobs.maximum), or auto.", valueName: "N"))
+    var jobsOption: Jobs?
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Output format: table or json.")
+    var output: OutputFormat = .table
+
+    @Option(name: .customLong("limit"), help: ArgumentHelp("Use only the first N headers of the trace.", valueName: "N"))
+    var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    static let minimumTiming: Duration = .milliseconds(500)
+
+    func run() throws {
+        let jobs = jobsOption?.count ?? 1
+        let rules: [ClassBenchRule], trace: ClassBenchTrace, policy: ClassBenchPolicy
+        do throws(InputError) {
+            rules = try ClassBenchRuleFile.load(path: rulesPath)
+            trace = try ClassBenchTrace.read(path: tracePath, limit: limit)
+            policy = try ClassBenchPolicy(rules: rules, file: rulesPath)
+        } catch {
+            throw failInput(error)
+        }
+        let table = try compileTable(policy.policySet)
+        let path = NSTemporaryDirectory() + "verdict-bench-replay-\(getpid()).pcap"
+        guard FileManager.default.createFile(atPath: path, contents: Data(ClassBenchFrames.replayCapture(policy, trace))) else {
+            StandardError.write("verdict: error: \(path): cannot write the capture")
+            throw ExitCode(ExitStatus.inputError)
+        }
+        defer { unlink(path) }
+
+        let mismatches = try check(path, table: table, policy: policy, trace: trace, jobs: jobs)
+        for m in mismatches.prefix(BenchClassBench.listedMismatches) { StandardError.write("verdict: \(m)") }
+        if mismatches.count > BenchClassBench.listedMismatches {
+            StandardError.write("verdict: … and \(mismatches.count - BenchClassBench.listedMismatches) more mismatches")
+        }
+
+        let ceiling = try time { _ = try ReplayMeasurement.readCeiling(path) }
+        let replay = try time { _ = try ReplayMeasurement.replay(path, table: table, jobs: jobs) }
+        let packets = Double(trace.count)
+        let ceilingMpps = packets * Double(ceiling.passes) / ceiling.seconds / 1e6
+        let replayMpps = packets * Double(replay.passes) / replay.seconds / 1e6
+        let setName = URL(fileURLWithPath: rulesPath).lastPathComponent.replacingOccurrences(of: ".rules", with: "")
+        switch output {
+        case .json:
+            print(JSONValue.object([
+                ("set", .string(setName)), ("rules", .int(rules.count)), ("packets", .int(trace.count)), ("jobs", .int(jobs)),
+                ("mismatches", .int(mismatches.count)),
+                ("ceilingMpps", .double(BenchClassBench.round(ceilingMpps, 4))), ("replayMpps", .double(BenchClassBench.round(replayMpps, 4))),
+                ("ceilingPasses", .int(ceiling.passes)), ("replayPasses", .int(replay.passes)),
+            ]).render(pretty: true))
+        case .table:
+            print(renderTable([
+                ["set", setName],
+                ["rules", "\(rules.count)"],
+                ["packets", "\(trace.count)"],
+                ["jobs", "\(jobs)"],
+                ["mismatches", "\(mismatches.count)"],
+                ["ceiling Mpps", String(format: "%.4g", ceilingMpps) + " (libpcap reading only, \(ceiling.passes) passes)"],
+                ["replay Mpps", String(format: "%.4g", replayMpps) + " (end to end, \(replay.passes) passes, \(String(format: "%.0f", 100 * replayMpps / ceilingMpps))% of the ceiling)"],
+            ]))
+        }
+        if !mismatches.isEmpty { throw ExitCode(ExitStatus.expectationFailed) }
+    }
+
+    /// Runs `body` until at least ``minimumTiming`` has passed.
+    func time(_ body: () throws -> Void) throws -> (passes: Int, seconds: Double) {
+        let clock = ContinuousClock()
+        var passes = 0
+        var elapsed = Duration.zero
+        repeat {
+            let start = clock.now
+            try body()
+            elapsed += clock.now - start
+            passes += 1
+        } while elapsed < Self.minimumTiming
+        return (passes, elapsed.seconds)
+    }
+
+    /// Every packet's points against the classifier's for the same header, and the summary of
+    /// `jobs` threads against one.
+    func check(_ path: String, table: MatchTable, policy: ClassBenchPolicy, trace: ClassBenchTrace, jobs: Int) throws -> [String] {
+        let classifier = Classifier(table)
+        let pod = IPAddress(v4: ClassBench.podIPv4)
+        var mismatches: [String] = []
+        let reader = try openCapture(path)
+        let replayer = CaptureReplayer(table: table, jobs: jobs, policyVerdicts: .always)
+        var index = 0
+        try replayer.run(reader) { record, _, result in
+            defer { index += 1 }
+            let p = policy.packet(trace, index)
+            let want = classifier.classify(PacketKey(source: p.source, destination: pod, protocolNumber: p.protocolNumber,
+                                                     sourcePort: p.sourcePort, destinationPort: p.destinationPort,
+                                                     icmpType: p.protocolNumber == 1 ? 8 : nil, icmpCode: p.protocolNumber == 1 ? 0 : nil))
+            guard let got = result.policy, let allow = result.allow else {
+                mismatches.append("packet \(record.number): unparsed (\(result.note ?? ""))")
+                return
+            }
+            if got != want { mismatches.append("packet \(record.number): points \(got.points), expected \(want.points)") }
+            if result.state == .new && allow != want.allow { mismatches.append("packet \(record.number): verdict \(allow), policy says \(want.allow)") }
+        }
+        if index != trace.count { mismatches.append("the capture gave \(index) packets, not \(trace.count)") }
+        if jobs > 1 {
+            let one = try ReplayMeasurement.replay(path, table: table, jobs: 1)
+            let many = try ReplayMeasurement.replay(path, table: table, jobs: jobs)
+            if one.tally != many.tally || one.flows != many.flows || one.hits != many.hits {
+                mismatches.append("--jobs \(jobs) gives another summary than --jobs 1")
+            }
+        }
+        return mismatches
+    }
+
+    func openCapture(_ path: String) throws -> CaptureReader {
+        do throws(CaptureError) {
+            return try CaptureReader(path: path)
+        } catch {
+            StandardError.write("verdict: error: \(error)")
+            throw ExitCode(ExitStatus.inputError)
+        }
+    }
+}
