@@ -10,7 +10,8 @@ import Packets
 
 public final class ConnectionTracker {
     struct Entry {
-        var key: FlowKey          // the originating direction
+        var key: FlowKey          // canonical, so probes compare without recomputing it
+        var originIsCanonical: Bool  // the originating direction is `key` (else its reverse)
         var expires: Int64        // ns since the epoch; 0 = empty slot
         var flowID: Int
         var replied: Bool
@@ -25,7 +26,7 @@ public final class ConnectionTracker {
     public init(initialCapacity: Int = 1 << 14) {
         capacity = max(16, 1 << (Int.bitWidth - (initialCapacity - 1).leadingZeroBitCount))
         slots = UnsafeMutablePointer<Entry>.allocate(capacity: capacity)
-        slots.initialize(repeating: Entry(key: ConnectionTracker.emptyKey, expires: 0, flowID: 0, replied: false, closing: 0), count: capacity)
+        slots.initialize(repeating: Entry(key: ConnectionTracker.emptyKey, originIsCanonical: true, expires: 0, flowID: 0, replied: false, closing: 0), count: capacity)
     }
 
     deinit {
@@ -43,12 +44,20 @@ public final class ConnectionTracker {
 
     /// The live entry for `key` in either direction, refreshed by this packet.
     public func lookup(_ key: FlowKey, now: Int64, tcpFlags: UInt8 = 0) -> Hit? {
-        let canonical = key.canonical
-        var i = Int(truncatingIfNeeded: canonical.hash64) & (capacity - 1)
+        let c = key.canonical
+        return lookup(key, canonical: c, hash: c.hash64, now: now, tcpFlags: tcpFlags)
+    }
+
+    /// ``lookup(_:now:tcpFlags:)`` with the key's canonical form and its hash64 already computed
+    /// (replay computes them once per packet for the flow numbers and the tracker).
+    @inline(__always)
+    public func lookup(_ key: FlowKey, canonical c: FlowKey, hash: UInt64, now: Int64, tcpFlags: UInt8 = 0) -> Hit? {
+        var i = Int(truncatingIfNeeded: hash) & (capacity - 1)
         while slots[i].expires != 0 {
-            if slots[i].key.canonical == canonical {
+            if slots[i].key == c {
                 guard slots[i].expires > now else { return nil }
-                let reply = slots[i].key != key
+                // A flow whose two directions have the same key (same endpoint both ways) has no reply direction.
+                let reply = key != c ? slots[i].originIsCanonical : (!slots[i].originIsCanonical && c.reversed != c)
                 if reply { slots[i].replied = true }
                 if key.protocol == 6 {
                     if tcpFlags & 0x04 != 0 { slots[i].closing = 2 } else if tcpFlags & 0x01 != 0, slots[i].closing == 0 { slots[i].closing = 1 }
@@ -63,18 +72,23 @@ public final class ConnectionTracker {
 
     /// Records a new flow in the direction of `key` (the packet that policy allowed).
     public func insert(_ key: FlowKey, now: Int64, flowID: Int) {
+        let c = key.canonical
+        insert(key, canonical: c, hash: c.hash64, now: now, flowID: flowID)
+    }
+
+    /// ``insert(_:now:flowID:)`` with the canonical key and its hash64 already computed.
+    public func insert(_ key: FlowKey, canonical c: FlowKey, hash: UInt64, now: Int64, flowID: Int) {
         if (used + 1) * 2 > capacity { grow(now: now) }
-        let canonical = key.canonical
-        var i = Int(truncatingIfNeeded: canonical.hash64) & (capacity - 1)
+        var i = Int(truncatingIfNeeded: hash) & (capacity - 1)
         var reuse = -1
         while slots[i].expires != 0 {
-            if slots[i].key.canonical == canonical { reuse = i; break }
+            if slots[i].key == c { reuse = i; break }
             if reuse < 0 && slots[i].expires <= now { reuse = i }
             i = (i + 1) & (capacity - 1)
         }
         let slot = reuse >= 0 ? reuse : i
         if reuse < 0 { used += 1 }
-        var e = Entry(key: key, expires: 1, flowID: flowID, replied: false, closing: 0)
+        var e = Entry(key: c, originIsCanonical: key == c, expires: 1, flowID: flowID, replied: false, closing: 0)
         e.expires = now + timeout(e)
         slots[slot] = e
         count += 1
@@ -97,10 +111,10 @@ public final class ConnectionTracker {
         let old = slots, oldCapacity = capacity
         capacity *= 2
         slots = UnsafeMutablePointer<Entry>.allocate(capacity: capacity)
-        slots.initialize(repeating: Entry(key: ConnectionTracker.emptyKey, expires: 0, flowID: 0, replied: false, closing: 0), count: capacity)
+        slots.initialize(repeating: Entry(key: ConnectionTracker.emptyKey, originIsCanonical: true, expires: 0, flowID: 0, replied: false, closing: 0), count: capacity)
         used = 0
         for j in 0..<oldCapacity where old[j].expires > now {
-            var i = Int(truncatingIfNeeded: old[j].key.canonical.hash64) & (capacity - 1)
+            var i = Int(truncatingIfNeeded: old[j].key.hash64) & (capacity - 1)
             while slots[i].expires != 0 { i = (i + 1) & (capacity - 1) }
             slots[i] = old[j]
             used += 1

@@ -34,10 +34,15 @@ public final class FlowNumbers {
     }
 
     /// The number of `key`'s flow (either direction), numbering a new flow `count`.
-    @inline(__always)
     public func number(_ key: FlowKey) -> Int {
         let c = key.canonical
-        var i = Int(truncatingIfNeeded: c.hash64) & (capacity - 1)
+        return number(canonical: c, hash: c.hash64)
+    }
+
+    /// ``number(_:)`` for a key already in canonical form, with its hash64.
+    @inline(__always)
+    public func number(canonical c: FlowKey, hash: UInt64) -> Int {
+        var i = Int(truncatingIfNeeded: hash) & (capacity - 1)
         while slots[i].id >= 0 {
             if slots[i].key == c { return slots[i].id }
             i = (i + 1) & (capacity - 1)
@@ -45,7 +50,7 @@ public final class FlowNumbers {
         // Kept at most half full, so probes stay short.
         if (count + 1) * 2 > capacity {
             grow()
-            return number(key)
+            return number(canonical: c, hash: hash)
         }
         slots[i] = Slot(key: c, id: count)
         count += 1

@@ -110,9 +110,9 @@ public final class StatefulClassifier {
     }
 
     @inline(__always)
-    private func flowID(_ key: FlowKey) -> Int {
+    private func flowID(_ key: FlowKey, canonical: FlowKey, hash: UInt64) -> Int {
         if flowNumbering == .exceptICMPWithoutIdentifier && Self.isICMPKeyWithoutIdentifier(key) { return PacketResult.numberedByCaller }
-        return flows.number(key)
+        return flows.number(canonical: canonical, hash: hash)
     }
 
     public func process(_ h: PacketHeaders, outcome: ParseOutcome, timestampNanoseconds now: Int64) -> PacketResult {
@@ -127,7 +127,9 @@ public final class StatefulClassifier {
         guard let key = FlowKey(h) else {
             return PacketResult(allow: nil, state: .unparsed, policy: nil, flowID: -1, note: outcome.description)
         }
-        let id = flowID(key)
+        // The canonical key and its hash serve the flow numbers and the tracker alike.
+        let canonical = key.canonical, hash = canonical.hash64
+        let id = flowID(key, canonical: canonical, hash: hash)
         var result = PacketResult(allow: nil, state: .new, policy: nil, flowID: id, note: nil)
         if policyVerdicts == .always || hasUntrackedRules {
             result.policy = classifier.classify(PacketKey(h))
@@ -170,7 +172,7 @@ public final class StatefulClassifier {
             }
             return result
         }
-        if tracker.lookup(key, now: now, tcpFlags: h.tcpFlags) != nil {
+        if tracker.lookup(key, canonical: canonical, hash: hash, now: now, tcpFlags: h.tcpFlags) != nil {
             result.allow = true
             result.state = .established
             recordFirstFragment(h, allow: true)
@@ -186,7 +188,7 @@ public final class StatefulClassifier {
         let policy = result.policy ?? classifier.classify(PacketKey(h))
         result.policy = policy
         result.allow = policy.allow
-        if policy.allow { tracker.insert(key, now: now, flowID: id) }
+        if policy.allow { tracker.insert(key, canonical: canonical, hash: hash, now: now, flowID: id) }
         classifier.count(policy)
         recordFirstFragment(h, allow: policy.allow)
         return result
