@@ -52,6 +52,15 @@ public struct BPFCapabilities: Sendable {
         return nil
     }
 
+    /// Why this process cannot mount a file system (bpffs at /sys/fs/bpf), or nil when it
+    /// may try: mount(2) needs CAP_SYS_ADMIN, which CAP_BPF does not include.
+    public static var mountRefusal: String? {
+        if let caps = effectiveCapabilities(), caps & (1 << 21) == 0 /* CAP_SYS_ADMIN */ {
+            return "mounting bpffs needs CAP_SYS_ADMIN (or root); this process lacks CAP_SYS_ADMIN"
+        }
+        return nil
+    }
+
     /// CapEff of /proc/self/status, or nil when it cannot be read.
     static func effectiveCapabilities() -> UInt64? {
         guard let f = fopen("/proc/self/status", "r") else { return nil }

@@ -96,6 +96,18 @@ enum DataPlaneCommand {
         return removed
     }
 
+    /// Removes `root` and each parent up to (not including) `stop` while they are empty: the
+    /// directories load created for pins (an `rmdir` fails harmlessly on anything else).
+    static func removeEmptyPinRoots(_ root: String, below stop: String) {
+        var dir = BPFFSMount.normalized(root)
+        let end = BPFFSMount.normalized(stop)
+        rmdir(dir)
+        while dir.hasPrefix(end + "/") {
+            dir = String(dir[..<dir.lastIndex(of: "/")!])
+            if dir == end || rmdir(dir) != 0 { break }
+        }
+    }
+
     /// Detaches (when asked) every recorded program still attached, removes the qdisc load
     /// created, every pin and the state directory. Returns what it did, for the message.
     @discardableResult

@@ -148,13 +148,14 @@ struct Load: ParsableCommand {
     // MARK: Dry run
 
     func runDry(_ table: MatchTable, endpointIndex: UInt32?, ifindex: Int32) throws {
+        let mountPoint = try BPFFSMount.plan(pinPath: location.pinPath)
         let plane = try DataPlaneCommand.bpf("load --dry-run") { () throws(BPFError) in
             try BPFTablePlane(table, object: objectKind, mode: bpfMode, endpoint: endpointIndex, headroom: Self.headroom, verifierStatistics: true)
         }
         var lines = ["dry run: nothing attached, nothing pinned",
                      "would attach: \(hooks.map { "\($0.program.rawValue) at \(interface) (ifindex \(ifindex)) \($0.tc.map { "tc \($0.rawValue)" } ?? mode.rawValue)" }.joined(separator: "; "))",
                      "enforcing: \(enforcing)",
-                     "would pin under: \(location.pinDirectory(interface))",
+                     "would pin under: \(location.pinDirectory(interface))\(mountPoint.map { " (after mounting bpffs at \($0), where none is mounted)" } ?? "")",
                      "table: \(table.size) bytes, \(table.endpoints.count) endpoints, \(table.atoms.count) address atoms, rules per chain \(table.chains.map { "\($0.rule_count)" }.joined(separator: "/"))",
                      "maps (entries, both generations):"]
         for m in plane.object.maps where !m.name.hasPrefix(".") && !m.name.contains(".") {
@@ -176,12 +177,16 @@ struct Load: ParsableCommand {
 
     func freshLoad(_ table: MatchTable, endpointIndex: UInt32?, ifindex: Int32, paths: StatePaths) throws {
         let pinDir = location.pinDirectory(interface)
+        // Before anything is built: a pin path that cannot be on bpffs ends the command here.
+        let mountPoint = try BPFFSMount.plan(pinPath: location.pinPath)
         let plane = try DataPlaneCommand.bpf("load") { () throws(BPFError) in
             try BPFTablePlane(table, object: objectKind, mode: bpfMode, endpoint: endpointIndex, headroom: Self.headroom)
         }
         var attached: [AttachedProgram] = []
         var createdQdisc = false
-        // Undo on any failure below: detach what was attached, remove pins and state.
+        var mounted = false
+        // Undo on any failure below: detach what was attached, remove pins and state, and the
+        // bpffs this load mounted while nothing else uses it.
         var done = false
         defer {
             if !done {
@@ -189,7 +194,15 @@ struct Load: ParsableCommand {
                 if createdQdisc { try? TCAttachment.removeQdisc(ifindex: ifindex) }
                 DataPlaneCommand.removePins(pinDir)
                 try? paths.remove()
+                if mounted {
+                    DataPlaneCommand.removeEmptyPinRoots(location.pinPath, below: mountPoint ?? "/")
+                    BPFFSMount.releaseIfUnused(stateRoot: location.stateDirectory)
+                }
             }
+        }
+        if let mountPoint {
+            try BPFFSMount.mount(mountPoint, stateRoot: location.stateDirectory, interface: interface)
+            mounted = true
         }
         try DataPlaneCommand.bpf("pin maps under \(pinDir)") { () throws(BPFError) in try plane.pin(under: pinDir) }
         for h in hooks {

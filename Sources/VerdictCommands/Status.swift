@@ -21,7 +21,7 @@ struct Status: ParsableCommand {
         at zero). `attached` says whether the interface still runs each recorded program.
 
         -o json: {"apiVersion": "verdict.dev/v1alpha1", "kind": "DataPlaneStatus", "schemaVersion": 1,
-        "interfaces": [{"interface", "ifindex", "mode", "directions", "enforcing", "pinDirectory",
+        "bpffsMountedByLoad" (the mount point load mounted bpffs at, or null), "interfaces": [{"interface", "ifindex", "mode", "directions", "enforcing", "pinDirectory",
         "stateDirectory", "programs": [{"hook", "program", "id", "attached"}], "attached", "generation",
         "loadedAt", "reloadedAt", "reloads", "sources", "table": {"bytes", "endpoints", "atoms",
         "rules"}, "maps": [{"name", "id", "maxEntries"}], "rules": [{"tier", "policy", "kind",
@@ -100,6 +100,9 @@ struct Status: ParsableCommand {
     func renderText(_ reports: [Report]) -> String {
         guard !reports.isEmpty else { return "no interface has Verdict's programs loaded (state under \(location.stateDirectory))\n" }
         var out = ""
+        if let m = BPFFSMount.record(location.stateDirectory) {
+            out += "bpffs at \(m.mountPoint) mounted by verdict load (for \(m.interface), \(m.mountedAt))\n"
+        }
         for r in reports {
             let s = r.state
             out += "\(s.interface) (ifindex \(s.ifindex)): \(s.mode) \(s.directions.joined(separator: "+")), enforcing \(s.enforcing)\n"
@@ -121,6 +124,7 @@ struct Status: ParsableCommand {
     func json(_ reports: [Report]) -> JSONValue {
         .object([
             ("apiVersion", .string("verdict.dev/v1alpha1")), ("kind", .string("DataPlaneStatus")), ("schemaVersion", .int(1)),
+            ("bpffsMountedByLoad", .optional(BPFFSMount.record(location.stateDirectory)?.mountPoint)),
             ("interfaces", .array(reports.map { r in
                 let s = r.state
                 return .object([

@@ -51,8 +51,11 @@ struct Unload: ParsableCommand {
             try? paths.remove()
             did.append("removed \(paths.directory)")
         }
-        // The roots load created stay only while another interface uses them.
-        rmdir(location.pinPath)
+        // The roots load created stay only while another interface uses them, and the bpffs
+        // load mounted only while it holds any pin (DECISIONS 56).
+        let record = BPFFSMount.record(location.stateDirectory)
+        DataPlaneCommand.removeEmptyPinRoots(location.pinPath, below: record?.mountPoint ?? location.pinPath)
+        if let released = BPFFSMount.releaseIfUnused(stateRoot: location.stateDirectory) { did.append(released) }
         rmdir(location.stateDirectory)
         print("unloaded \(interface): " + did.joined(separator: "; "))
     }
