@@ -145,7 +145,7 @@ struct BenchMatrix: ParsableCommand {
                     let runPackets = min(packetCount(engine, rules: n), need)
                     var result = try generated.run(engine, packets: runPackets, corrupt: corruptExpected)
                     result.row.generateSeconds = generated.generateSeconds
-                    StandardError.write("verdict: \(workload.rawValue), \(n) rules, \(engine.rawValue): \(String(format: "%.3f", result.row.mpps)) Mpps, "
+                    StandardError.write("verdict: \(workload.rawValue), \(n) rules, \(engine.rawValue): \(BenchReport.mpps(result.row.mpps)) Mpps, "
                                         + "\(result.row.mismatches) mismatches")
                     rows.append(result.row)
                     mismatchLines += result.firstMismatches

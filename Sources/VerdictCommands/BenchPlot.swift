@@ -1,5 +1,5 @@
 // `verdict bench --plot`: Mpps against rule count as a self-contained SVG (no script, no external
-// fonts or styles): log-scale x from the smallest to the largest rule count, linear y from 0,
+// fonts or styles): log-scale x over the decades of the rule counts, linear y from 0,
 // one line with markers per workload/engine, axes with ticks and labels, and a legend.
 
 import Foundation
@@ -65,11 +65,12 @@ enum BenchPlot {
         return s
     }
 
-    /// 1, 2 or 5 × 10^k at or above `v` (and above 0).
+    /// The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 or 10 × 10^k at or above `v`: five grid steps
+    /// that stay round numbers, with the highest line at most a third above the top figure.
     static func niceCeiling(_ v: Double) -> Double {
         guard v > 0 else { return 1 }
         let p = pow(10, floor(log10(v)))
-        for m in [1.0, 2, 5, 10] where m * p >= v { return m * p }
+        for m in [1.0, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10] where m * p >= v { return m * p }
         return 10 * p
     }
 
