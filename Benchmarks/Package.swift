@@ -30,5 +30,14 @@ let package = Package(
             ],
             path: "Benchmarks/FastPathBench",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        // End-to-end replay of the 1K-rule ClassBench traces as captures, beside the capture-reading ceiling.
+        .executableTarget(
+            name: "ReplayBench",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "VerdictLibrary", package: "Verdict"),
+            ],
+            path: "Benchmarks/ReplayBench",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
     ]
 )

@@ -54,10 +54,10 @@ public final class ConnectionTracker {
     public func lookup(_ key: FlowKey, canonical c: FlowKey, hash: UInt64, now: Int64, tcpFlags: UInt8 = 0) -> Hit? {
         var i = Int(truncatingIfNeeded: hash) & (capacity - 1)
         while slots[i].expires != 0 {
-            if slots[i].key == c {
+            if slots[i].key.sameKey(c) {
                 guard slots[i].expires > now else { return nil }
                 // A flow whose two directions have the same key (same endpoint both ways) has no reply direction.
-                let reply = key != c ? slots[i].originIsCanonical : (!slots[i].originIsCanonical && c.reversed != c)
+                let reply = !key.sameKey(c) ? slots[i].originIsCanonical : (!slots[i].originIsCanonical && c.reversed != c)
                 if reply { slots[i].replied = true }
                 if key.protocol == 6 {
                     if tcpFlags & 0x04 != 0 { slots[i].closing = 2 } else if tcpFlags & 0x01 != 0, slots[i].closing == 0 { slots[i].closing = 1 }
@@ -82,13 +82,13 @@ public final class ConnectionTracker {
         var i = Int(truncatingIfNeeded: hash) & (capacity - 1)
         var reuse = -1
         while slots[i].expires != 0 {
-            if slots[i].key == c { reuse = i; break }
+            if slots[i].key.sameKey(c) { reuse = i; break }
             if reuse < 0 && slots[i].expires <= now { reuse = i }
             i = (i + 1) & (capacity - 1)
         }
         let slot = reuse >= 0 ? reuse : i
         if reuse < 0 { used += 1 }
-        var e = Entry(key: c, originIsCanonical: key == c, expires: 1, flowID: flowID, replied: false, closing: 0)
+        var e = Entry(key: c, originIsCanonical: key.sameKey(c), expires: 1, flowID: flowID, replied: false, closing: 0)
         e.expires = now + timeout(e)
         slots[slot] = e
         count += 1

@@ -44,7 +44,7 @@ public final class FlowNumbers {
     public func number(canonical c: FlowKey, hash: UInt64) -> Int {
         var i = Int(truncatingIfNeeded: hash) & (capacity - 1)
         while slots[i].id >= 0 {
-            if slots[i].key == c { return slots[i].id }
+            if slots[i].key.sameKey(c) { return slots[i].id }
             i = (i + 1) & (capacity - 1)
         }
         // Kept at most half full, so probes stay short.

@@ -130,68 +130,47 @@ public final class StatefulClassifier {
         // The canonical key and its hash serve the flow numbers and the tracker alike.
         let canonical = key.canonical, hash = canonical.hash64
         let id = flowID(key, canonical: canonical, hash: hash)
-        var result = PacketResult(allow: nil, state: .new, policy: nil, flowID: id, note: nil)
+        // Plain locals, one PacketResult built at the end: mutating a PacketResult in place made
+        // the compiler copy the whole struct (String and all) at every branch.
+        var policy: PathVerdict? = nil
         if policyVerdicts == .always || hasUntrackedRules {
-            result.policy = classifier.classify(PacketKey(h))
+            policy = classifier.classify(PacketKey(h))
+        }
+        @inline(__always) func result(_ allow: Bool, _ state: ConntrackState, _ note: String? = nil) -> PacketResult {
+            PacketResult(allow: allow, state: state, policy: policy, flowID: id, note: note)
         }
 
         // Untracked policy runs before conntrack, on every packet (§5.4).
-        if hasUntrackedRules, let policy = result.policy, decidedUntracked(policy) {
-            result.allow = policy.allow
-            result.state = .untracked
-            return result
+        if hasUntrackedRules, let p = policy, decidedUntracked(p) {
+            return result(p.allow, .untracked)
         }
         if nonFirstFragment {
-            let fk = fragmentKey(h)
-            if let v = fragments[fk] {
-                result.allow = v
-                result.state = .fragment
-            } else {
-                // Without its first fragment, the stateless verdict stands (port criteria do not match, §7.7).
-                let policy = result.policy ?? classifier.classify(PacketKey(h))
-                result.policy = policy
-                result.allow = policy.allow
-            }
-            return result
+            if let v = fragments[fragmentKey(h)] { return result(v, .fragment) }
+            // Without its first fragment, the stateless verdict stands (port criteria do not match, §7.7).
+            let p = policy ?? classifier.classify(PacketKey(h))
+            policy = p
+            return result(p.allow, .new)
         }
         if h.isICMPError {
-            guard h.hasEmbedded else {
-                result.allow = false
-                result.state = .invalid
-                result.note = "ICMP error without a quoted header"
-                return result
-            }
+            guard h.hasEmbedded else { return result(false, .invalid, "ICMP error without a quoted header") }
             let quoted = FlowKey(embedded: h.embedded)
-            if tracker.lookup(quoted, now: now) != nil {
-                result.allow = true
-                result.state = .related
-            } else {
-                result.allow = false
-                result.state = .invalid
-                result.note = "ICMP error quoting no tracked flow"
-            }
-            return result
+            if tracker.lookup(quoted, now: now) != nil { return result(true, .related) }
+            return result(false, .invalid, "ICMP error quoting no tracked flow")
         }
         if tracker.lookup(key, canonical: canonical, hash: hash, now: now, tcpFlags: h.tcpFlags) != nil {
-            result.allow = true
-            result.state = .established
             recordFirstFragment(h, allow: true)
-            return result
+            return result(true, .established)
         }
         if let why = cannotOpenFlow(h) {
-            result.allow = false
-            result.state = .invalid
-            result.note = why
             recordFirstFragment(h, allow: false)
-            return result
+            return result(false, .invalid, why)
         }
-        let policy = result.policy ?? classifier.classify(PacketKey(h))
-        result.policy = policy
-        result.allow = policy.allow
-        if policy.allow { tracker.insert(key, canonical: canonical, hash: hash, now: now, flowID: id) }
-        classifier.count(policy)
-        recordFirstFragment(h, allow: policy.allow)
-        return result
+        let p = policy ?? classifier.classify(PacketKey(h))
+        policy = p
+        if p.allow { tracker.insert(key, canonical: canonical, hash: hash, now: now, flowID: id) }
+        classifier.count(p)
+        recordFirstFragment(h, allow: p.allow)
+        return result(p.allow, .new)
     }
 
     private func recordFirstFragment(_ h: PacketHeaders, allow: Bool) {

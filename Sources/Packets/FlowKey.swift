@@ -121,6 +121,12 @@ public struct FlowKey: Hashable, Sendable, CustomStringConvertible {
     /// lower endpoint as source.
     @inlinable public var canonical: FlowKey { isCanonical ? self : reversed }
 
+    /// Field-by-field equality for the fast path's tables (the derived `==` goes through memcmp).
+    @inlinable public func sameKey(_ o: FlowKey) -> Bool {
+        srcLow == o.srcLow && dstLow == o.dstLow && srcHigh == o.srcHigh && dstHigh == o.dstHigh
+            && srcPort == o.srcPort && dstPort == o.dstPort && `protocol` == o.protocol && ipVersion == o.ipVersion
+    }
+
     /// A fast 64-bit hash (multiply–xorshift over the words) for open-addressing tables on the
     /// fast path; `Hashable` (SipHash, randomly seeded) stays available for `Dictionary`.
     @inlinable public var hash64: UInt64 {
