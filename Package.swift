@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "PcapIOTests", dependencies: ["PcapIO", "Packets", "Addresses"]),
         .testTarget(name: "MatchTableTests", dependencies: ["MatchTable", "CVerdictABI", "PolicyCompiler", "PolicyModel"],
                     exclude: ["golden"]),
-        .testTarget(name: "VerdictCommandsTests", dependencies: ["TestFixtures", "VerdictCommands", "BPFLoader", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
+        .testTarget(name: "VerdictCommandsTests", dependencies: ["TestFixtures", "VerdictCommands", "CaptureReplay", "BPFLoader", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
         .testTarget(name: "CapturesTests", dependencies: ["CaptureGenerator", "Packets", "PcapIO", "Addresses", "PolicyModel", "ReferenceEvaluator"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "PolicyCompiler", "Classifier"]),
         .testTarget(name: "ClassBenchTests", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),

@@ -4,9 +4,12 @@
 // directions across them, fragments, ICMP errors, conntrack expiry), with -c cutting it mid-batch
 // and with the capture truncated (the same error, the same packets printed, no output file).
 
+import CaptureReplay
 import Foundation
 import Packets
 import PcapIO
+import PolicyCompiler
+import PolicyModel
 import Testing
 
 struct ReplayJobsTests {
@@ -147,5 +150,41 @@ struct ReplayJobsTests {
                                 "--limit", "3000", "--jobs", "2", "-o", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("\"mismatches\" : 0") || r.stdout.contains("\"mismatches\": 0"), "\(r.stdout)")
+    }
+}
+
+/// CaptureReplayer itself: a consumer that throws stops every job's threads (no hang), and the
+/// packets it saw before throwing are the first ones, in order, with the single job's results.
+struct CaptureReplayerStopTests {
+    @Test("a consumer that throws mid-capture stops the sharded run cleanly", arguments: [1, 3])
+    func consumerThrows(jobs: Int) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verdict-replayer-stop-\(getpid())-\(jobs)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("long.pcap").path
+        try Data(try ReplayJobsTests.longCapture(rounds: 8)).write(to: URL(fileURLWithPath: path))
+        let set = try PolicySet.resolve(ResourceLoader.load([.init(FixturePaths.packageRoot.appendingPathComponent("captures/policies/edge").path)],
+                                                            recursive: false))
+        let table = try PolicyCompiler.compile(set)
+        struct Enough: Error {}
+        var all: [String] = []
+        try CaptureReplayer(table: table, jobs: 1).run(try CaptureReader(path: path)) { record, _, r in
+            all.append("\(record.number) \(r.allow.map(String.init) ?? "-") \(r.state) \(r.flowID)")
+        }
+        #expect(all.count > 2 * 1024)
+        for stop in [0, 1500, all.count - 1] {
+            var seen: [String] = []
+            var stopped = false
+            do {
+                try CaptureReplayer(table: table, jobs: jobs).run(try CaptureReader(path: path)) { record, _, r in
+                    if seen.count == stop { throw Enough() }
+                    seen.append("\(record.number) \(r.allow.map(String.init) ?? "-") \(r.state) \(r.flowID)")
+                }
+            } catch is Enough {
+                stopped = true
+            }
+            #expect(stopped, "the consumer's error should come back from run")
+            #expect(seen == Array(all.prefix(stop)), "jobs \(jobs), stop after \(stop)")
+        }
     }
 }
