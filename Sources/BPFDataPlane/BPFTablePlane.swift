@@ -109,8 +109,8 @@ public final class BPFTablePlane {
     /// The generation packets use now.
     public var activeGeneration: UInt32 { config.generation }
 
-    /// Opens, sizes and loads the embedded object, then writes `table` as generation 0 and
-    /// activates it.
+    /// Opens, sizes and loads the embedded object, then writes `table` as generation
+    /// `generation` (0 unless asked) and activates it.
     ///
     /// - Parameters:
     ///   - object: which embedded object (XDP or TC).
@@ -119,11 +119,19 @@ public final class BPFTablePlane {
     ///     needs (0.25: a quarter more), on top of `minimumCapacity`.
     ///   - replayClock: TC only: conntrack takes time from `skb->tstamp` (``run(_:hook:timestampNanoseconds:)``).
     ///   - conntrackEntries: vd_ct's size (nil: the object's default).
+    ///   - sharing: maps (by name) to take from pins under a directory instead of creating them
+    ///     (a reload that grows the maps keeps `vd_ct` this way, so established flows survive;
+    ///     their pinned sizes are kept).
+    ///   - generation: the generation `table` is written as and activated (0 or 1).
     public init(_ table: MatchTable, object: BPFObjectKind = .xdp, mode: vd_bpf_mode = VD_MODE_NODE, endpoint: UInt32? = nil,
                 headroom: Double = 0.25, minimumCapacity: BPFMapCapacity? = nil, replayClock: Bool = false,
-                conntrackEntries: UInt32? = nil, verifierStatistics: Bool = false) throws(BPFError) {
+                conntrackEntries: UInt32? = nil, verifierStatistics: Bool = false,
+                sharing: (directory: String, maps: Set<String>)? = nil, generation: UInt32 = 0) throws(BPFError) {
         guard headroom >= 0 && headroom <= 16 else {
             throw BPFError(operation: "BPFTablePlane", errno: 22, message: "headroom \(headroom) is not between 0 and 16")
+        }
+        guard generation < VD_BPF_GENERATIONS else {
+            throw BPFError(operation: "BPFTablePlane", errno: 22, message: "generation \(generation) is not 0 or 1")
         }
         var cap = Self.scaled(BPFMapCapacity.required(for: table), by: 1 + headroom)
         if let minimumCapacity { cap = cap.union(minimumCapacity) }
@@ -138,6 +146,13 @@ public final class BPFTablePlane {
         // vd_hits is laid out like vd_rules (DECISIONS 26).
         try o.map("vd_hits").setMaxEntries(cap.maxEntries(of: .rules))
         if let conntrackEntries { try o.map("vd_ct").setMaxEntries(conntrackEntries) }
+        if let sharing {
+            let reused = Set(try o.reusePinnedMaps(under: sharing.directory, only: sharing.maps))
+            let missing = sharing.maps.subtracting(reused).sorted()
+            guard missing.isEmpty else {
+                throw BPFError(operation: "BPFTablePlane", errno: 2, message: "no pinned \(missing.joined(separator: ", ")) under \(sharing.directory)")
+            }
+        }
         if replayClock {
             guard object == .tc else {
                 throw BPFError(operation: "BPFTablePlane", errno: 22, message: "vd_replay_clock exists only in the TC object")
@@ -152,10 +167,10 @@ public final class BPFTablePlane {
         for h in BPFHook.allCases where h.object == object { programs[h] = try o.program(h.rawValue) }
         cpus = (try lastMap.lookupPerCPU(key: UInt32(0), as: vd_bpf_result.self))?.count ?? 1
         zeroResults = [vd_bpf_result](repeating: vd_bpf_result(), count: cpus)
-        config = vd_bpf_config(generation: 0, mode: mode.rawValue, endpoint: (VD_NONE, VD_NONE))
+        config = vd_bpf_config(generation: generation, mode: mode.rawValue, endpoint: (VD_NONE, VD_NONE))
 
-        // First load: nothing reads the maps yet; generation 0, written in the reload order.
-        let image = try Self.image(table, generation: 0, capacity: cap)
+        // First load: nothing reads the maps yet; one generation, written in the reload order.
+        let image = try Self.image(table, generation: generation, capacity: cap)
         try write(image)
         let writes = try Self.configWrites(image, mode: mode, endpoint: endpoint, current: nil)
         try publish(writes)

@@ -109,6 +109,12 @@ public enum BPFFileSystem {
         }
     }
 
+    /// Swaps two paths on one file system in a single step (renameat2 RENAME_EXCHANGE; bpffs
+    /// supports it): a reader sees the old pair or the new one, never a missing name.
+    public static func exchange(_ a: String, _ b: String) throws(BPFError) {
+        try Libbpf.renameExchange(a, b)
+    }
+
     /// umount2(2) of the mount at `path` (not lazy: a busy mount stays, EBUSY).
     public static func unmount(at path: String) throws(BPFError) {
         guard umount2(path, Int32(UMOUNT_NOFOLLOW)) == 0 else {

@@ -183,14 +183,14 @@ public final class BPFObject {
     /// use the pinned map instead of creating one (`bpf_map__reuse_fd`), so this object's
     /// programs share the maps a previous process pinned. The pinned map must have this map's
     /// type, key and value sizes (libbpf's reuse_fd would take whatever it finds); its number
-    /// of entries is kept. Returns the names reused.
+    /// of entries is kept. `names`: only these maps (nil: every map). Returns the names reused.
     @discardableResult
-    public func reusePinnedMaps(under directory: String) throws(BPFError) -> [String] {
+    public func reusePinnedMaps(under directory: String, only names: Set<String>? = nil) throws(BPFError) -> [String] {
         guard !isLoaded else {
             throw BPFError(operation: "reuse pinned maps of \(name)", errno: 16, message: "the object is already loaded")
         }
         var reused: [String] = []
-        for m in maps where !Libbpf.mapIsInternal(m.handle) {
+        for m in maps where !Libbpf.mapIsInternal(m.handle) && (names?.contains(m.name) ?? true) {
             let path = directory + "/" + m.name
             guard FileSystem.exists(path) else { continue }
             let pinned = try PinnedMap(path: path)   // closed at the end of the iteration; reuse_fd keeps a duplicate

@@ -126,6 +126,14 @@ public struct BPFProgram {
         return UnsafeMutableRawBufferPointer(rebasing: b[0..<bytes.count])
     }
 
+    /// The kernel's id of the loaded program (what an attachment reports once attached).
+    public var id: UInt32 {
+        get throws(BPFError) {
+            guard object.isLoaded, fd >= 0 else { throw BPFError(operation: "program id of \(name)", errno: 9, message: "the object is not loaded") }
+            return try Libbpf.programID(fd)
+        }
+    }
+
     /// Pins the program at `path` (on a bpffs mount).
     public func pin(at path: String) throws(BPFError) {
         guard object.isLoaded else { throw BPFError(operation: "bpf_obj_pin(\(name))", errno: 9, message: "the object is not loaded") }

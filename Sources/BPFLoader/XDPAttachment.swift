@@ -53,6 +53,28 @@ public struct XDPAttachment: Sendable {
         return XDPAttachment(ifindex: ifindex, mode: mode, programID: mode == .native ? q.driverProgramID : q.genericProgramID)
     }
 
+    /// Replaces the XDP program with id `expectedID` on `ifindex` by `program` in one step
+    /// (XDP_FLAGS_REPLACE with the old program's fd): every frame meets one program or the
+    /// other. Fails (EEXIST) when a different program is attached there by then.
+    public static func replace(_ program: BPFProgram, ifindex: Int32, mode: XDPMode, expectedID: UInt32) throws(BPFError) -> XDPAttachment {
+        guard program.kind == .xdp else {
+            throw BPFError(operation: "bpf_xdp_attach(\(program.name))", errno: 22, message: "\(program.name) is not an XDP program")
+        }
+        let fd = program.fd
+        guard fd >= 0 else { throw BPFError(operation: "bpf_xdp_attach(\(program.name))", errno: 9, message: "the program is not loaded") }
+        let flags = mode == .native ? Libbpf.xdpFlagsDriver : Libbpf.xdpFlagsSKB
+        do throws(BPFError) {
+            try Libbpf.captured { () throws(BPFError) in try Libbpf.xdpReplace(ifindex: ifindex, fd: fd, flags: flags, oldID: expectedID) }
+        } catch {
+            var e = error
+            if e.errno == 17 /* EEXIST */ { e.message = "interface \(ifindex) no longer runs program id \(expectedID) (another program replaced it)" }
+            if e.errno == 2 /* ENOENT */ { e.message = "program id \(expectedID) no longer exists" }
+            throw e
+        }
+        let q = try Libbpf.xdpQuery(ifindex: ifindex)
+        return XDPAttachment(ifindex: ifindex, mode: mode, programID: mode == .native ? q.driverProgramID : q.genericProgramID)
+    }
+
     /// Detaches the program from the interface (whatever program is attached in this mode).
     public func detach() throws(BPFError) {
         try XDPAttachment.detach(ifindex: ifindex, mode: mode)

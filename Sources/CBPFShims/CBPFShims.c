@@ -2,6 +2,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <bpf/libbpf.h>
 #include "CBPFShims.h"
 
@@ -25,4 +27,9 @@ void CBPFShims_set_print(CBPFShims_sink sink)
 {
 	__atomic_store_n(&current_sink, sink, __ATOMIC_RELEASE);
 	libbpf_set_print(sink ? forward : NULL);
+}
+
+int CBPFShims_rename_exchange(const char *a, const char *b)
+{
+	return renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0 ? 0 : -errno;
 }

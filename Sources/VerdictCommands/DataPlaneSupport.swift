@@ -66,6 +66,22 @@ enum DataPlaneCommand {
         return out
     }
 
+    /// Where a reload that grows the maps pins the new maps beside the live ones (`:` cannot
+    /// occur in an interface name, so this never names another interface's directory).
+    static func growthDirectory(_ pinDirectory: String) -> String { pinDirectory + ":next" }
+
+    /// Per hook, the id attached now when it is one of ours: the recorded program's, or the
+    /// new program of an interrupted growth (state.pending).
+    static func ownedLiveIDs(_ state: LoadState) -> [String: UInt32] {
+        let live = liveIDs(state)
+        var out: [String: UInt32] = [:]
+        for p in state.programs {
+            guard let id = live[p.hook] ?? nil else { continue }
+            if id == p.id || state.pending?.programs.contains(where: { $0.hook == p.hook && $0.id == id }) == true { out[p.hook] = id }
+        }
+        return out
+    }
+
     /// True when every recorded program is attached with the recorded id.
     static func attachmentsPresent(_ state: LoadState) -> Bool {
         let live = liveIDs(state)
@@ -114,11 +130,13 @@ enum DataPlaneCommand {
     static func removeEverything(state: LoadState, paths: StatePaths, pinDirectory: String, detach doDetach: Bool) throws -> [String] {
         var did: [String] = []
         if doDetach, let ifindex = NetworkNamespace.interfaceIndexOrNil(state.interface) {
-            let live = liveIDs(state)
+            let live = liveIDs(state), owned = ownedLiveIDs(state)
             for p in state.programs {
-                if live[p.hook] == .some(p.id) {
-                    detach(p, ifindex: ifindex, mode: state.mode, handle: state.tcHandle ?? tcHandle, priority: state.tcPriority ?? tcPriority)
-                    did.append("detached \(p.program) (\(p.hook), id \(p.id))")
+                if let id = owned[p.hook] {
+                    var attached = p
+                    attached.id = id
+                    detach(attached, ifindex: ifindex, mode: state.mode, handle: state.tcHandle ?? tcHandle, priority: state.tcPriority ?? tcPriority)
+                    did.append("detached \(p.program) (\(p.hook), id \(id))")
                 } else if let other = live[p.hook] ?? nil {
                     did.append("left \(p.hook) program id \(other) attached: not the one verdict load attached (id \(p.id))")
                 }
@@ -128,7 +146,9 @@ enum DataPlaneCommand {
                 did.append("removed the clsact qdisc")
             }
         }
-        let pins = removePins(pinDirectory)
+        // The new maps of an interrupted growth, or the old ones a growth left behind.
+        var pins = removePins(pinDirectory)
+        for extra in Set([growthDirectory(pinDirectory)] + (state.pending.map { [$0.pinDirectory] } ?? [])) { pins += removePins(extra) }
         if pins > 0 { did.append("removed \(pins) pins under \(pinDirectory)") }
         do { try paths.remove() } catch {
             StandardError.write("verdict: error: cannot remove \(paths.directory): \(error)")

@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import BPFDataPlane
+import BPFImage
 import BPFLoader
 import CVerdictABI
 import Foundation
@@ -23,17 +24,23 @@ struct Load: ParsableCommand {
         The maps are pinned under <pin-path>/<interface>/ and the active table and attachment are
         recorded under <state-dir>/<interface>/; the programs stay attached after the command ends.
         Running load again on the same interface writes the new table into the inactive generation
-        and flips to it: no packet sees half a table, and established flows stay established. Mode,
-        direction and node/endpoint enforcement cannot change on a reload (unload first), nor can the
-        maps grow: a table that does not fit them is refused.
+        and flips to it: no packet sees half a table, and established flows stay established. A
+        table too large for the pinned maps gets new maps (the conntrack map kept) and new programs,
+        each attached program replaced in one step, then the pins replaced. Mode, direction and
+        node/endpoint enforcement cannot change on a reload (unload first).
+
+        Where no bpffs is mounted at /sys/fs/bpf and --pin-path lies under it, load mounts one there
+        (never over another file system or a non-empty directory; needs CAP_SYS_ADMIN) and says so;
+        unload unmounts it once it holds no pins.
 
         --mode xdp is native XDP and is refused where the driver lacks it (use xdp-generic or tc);
         XDP sees only traffic the interface receives, so it takes --direction ingress only.
         --dry-run compiles, sizes the maps, and loads the programs through the verifier, prints what
         would be attached and the verifier's statistics, and attaches and pins nothing.
 
-        Exit codes: 0 loaded, 2 bad input (policies, interface, or a table that does not fit),
-        64 usage error, 77 missing privilege (CAP_BPF and CAP_NET_ADMIN, or root).
+        Exit codes: 0 loaded, 2 bad input (policies, interface, a table above the maps' limits, a pin
+        path off bpffs), 64 usage error, 77 missing privilege (CAP_BPF and CAP_NET_ADMIN, or root;
+        CAP_SYS_ADMIN to mount bpffs).
         """)
 
     @OptionGroup var input: PolicyInputOptions
@@ -104,7 +111,30 @@ struct Load: ParsableCommand {
             StandardError.write("verdict: error: \(error); run verdict unload --interface \(interface)")
             throw ExitCode(ExitStatus.inputError)
         }
-        if let state {
+        var replacing: [String: UInt32] = [:]
+        var keepQdisc = false
+        if let state, state.pending != nil {
+            // A reload into larger maps stopped half way (DECISIONS 57): which maps and table the
+            // attached programs use is not worth guessing. Load afresh, replacing our programs
+            // where they are attached (so the interface is never unpoliced) and detaching the rest.
+            StandardError.write("verdict: warning: \(interface): a reload into larger maps was interrupted (\(paths.stateFile) records it); "
+                                + "loading afresh over it (tracked flows are forgotten)")
+            let owned = DataPlaneCommand.ownedLiveIDs(state)
+            let wanted = Set(hooks.map(\.hook))
+            if state.mode == mode.rawValue {
+                replacing = owned.filter { wanted.contains($0.key) }
+            }
+            keepQdisc = state.createdQdisc && !replacing.isEmpty && !mode.isXDP
+            if let ifindex = NetworkNamespace.interfaceIndexOrNil(state.interface) {
+                for p in state.programs where replacing[p.hook] == nil {
+                    if let id = owned[p.hook] {
+                        DataPlaneCommand.detach(AttachedProgram(hook: p.hook, program: p.program, id: id), ifindex: ifindex, mode: state.mode,
+                                                handle: state.tcHandle ?? DataPlaneCommand.tcHandle, priority: state.tcPriority ?? DataPlaneCommand.tcPriority)
+                    }
+                }
+            }
+            try DataPlaneCommand.removeEverything(state: state, paths: paths, pinDirectory: location.pinDirectory(interface), detach: false)
+        } else if let state {
             if DataPlaneCommand.attachmentsPresent(state) {
                 return try reload(table, endpointIndex: endpointIndex, state: state, paths: paths)
             }
@@ -117,7 +147,7 @@ struct Load: ParsableCommand {
                                 + "another tool's pins, or a load that crashed; remove the directory or run verdict unload --interface \(interface)")
             throw ExitCode(ExitStatus.inputError)
         }
-        try freshLoad(table, endpointIndex: endpointIndex, ifindex: ifindex, paths: paths)
+        try freshLoad(table, endpointIndex: endpointIndex, ifindex: ifindex, paths: paths, replacing: replacing, keepQdisc: keepQdisc)
     }
 
     // MARK: Endpoint
@@ -175,7 +205,12 @@ struct Load: ParsableCommand {
 
     // MARK: First load
 
-    func freshLoad(_ table: MatchTable, endpointIndex: UInt32?, ifindex: Int32, paths: StatePaths) throws {
+    /// - Parameters:
+    ///   - replacing: per hook, our program attached there now (after an interrupted growth),
+    ///     replaced in one step instead of attached beside.
+    ///   - keepQdisc: the clsact qdisc is one an earlier load created (unload removes it).
+    func freshLoad(_ table: MatchTable, endpointIndex: UInt32?, ifindex: Int32, paths: StatePaths,
+                   replacing: [String: UInt32] = [:], keepQdisc: Bool = false) throws {
         let pinDir = location.pinDirectory(interface)
         // Before anything is built: a pin path that cannot be on bpffs ends the command here.
         let mountPoint = try BPFFSMount.plan(pinPath: location.pinPath)
@@ -183,7 +218,7 @@ struct Load: ParsableCommand {
             try BPFTablePlane(table, object: objectKind, mode: bpfMode, endpoint: endpointIndex, headroom: Self.headroom)
         }
         var attached: [AttachedProgram] = []
-        var createdQdisc = false
+        var createdQdisc = keepQdisc
         var mounted = false
         // Undo on any failure below: detach what was attached, remove pins and state, and the
         // bpffs this load mounted while nothing else uses it.
@@ -209,7 +244,8 @@ struct Load: ParsableCommand {
             let program = try DataPlaneCommand.bpf("load") { () throws(BPFError) in try plane.object.program(h.program.rawValue) }
             if let dir = h.tc {
                 let a = try DataPlaneCommand.bpf("attach \(h.program.rawValue) to \(interface) tc \(dir.rawValue)") { () throws(BPFError) in
-                    try TCAttachment.attach(program, ifindex: ifindex, direction: dir, handle: DataPlaneCommand.tcHandle, priority: DataPlaneCommand.tcPriority)
+                    try TCAttachment.attach(program, ifindex: ifindex, direction: dir, handle: DataPlaneCommand.tcHandle, priority: DataPlaneCommand.tcPriority,
+                                            replace: replacing[h.hook] != nil)
                 }
                 createdQdisc = createdQdisc || a.createdQdisc
                 attached.append(AttachedProgram(hook: h.hook, program: h.program.rawValue, id: a.programID))
@@ -217,6 +253,7 @@ struct Load: ParsableCommand {
                 let xmode: XDPMode = mode == .xdp ? .native : .generic
                 let a = try DataPlaneCommand.bpf("attach \(h.program.rawValue) to \(interface) (\(mode.rawValue))") { () throws(BPFError) in
                     do throws(BPFError) {
+                        if let old = replacing[h.hook] { return try XDPAttachment.replace(program, ifindex: ifindex, mode: xmode, expectedID: old) }
                         return try XDPAttachment.attach(program, ifindex: ifindex, mode: xmode)
                     } catch {
                         var e = error
@@ -268,14 +305,12 @@ struct Load: ParsableCommand {
         let plane = try DataPlaneCommand.bpf("reload \(interface)") { () throws(BPFError) in
             try BPFTablePlane(reopening: state.pinDirectory, table: old, object: objectKind)
         }
+        guard plane.capacity.holds(BPFMapCapacity.required(for: table)) else {
+            return try grow(table, endpointIndex: endpointIndex, state: state, paths: paths, old: plane)
+        }
         do throws(BPFError) {
             try plane.stage(table, endpoint: endpointIndex)
         } catch {
-            if error.errno == 7 {
-                StandardError.write("verdict: error: reload \(interface): \(error.message.replacingOccurrences(of: "; load it afresh", with: "")); "
-                                    + "the pinned maps cannot grow in place: run verdict unload --interface \(interface), then load again")
-                throw ExitCode(ExitStatus.inputError)
-            }
             throw DataPlaneCommand.fail("reload \(interface)", error)
         }
         // The table file first: if we die between the two, status names the rules of the
@@ -296,5 +331,128 @@ struct Load: ParsableCommand {
             throw ExitCode(ExitStatus.inputError)
         }
         print("reloaded \(interface): generation \(plane.activeGeneration) active; \(DataPlaneCommand.ruleCount(table)) rules; \(enforcing) mode; reload \(s.reloads)")
+    }
+
+    // MARK: Reload into larger maps
+
+    /// A reload whose table outgrows the pinned maps (DECISIONS 57): a new object with maps
+    /// sized for it and the pinned vd_ct (tracked flows survive), the table written and
+    /// activated there while no program reads it, its maps pinned beside the live ones, the new
+    /// programs recorded in state.json as pending, then each attached program replaced in one
+    /// step (XDP_FLAGS_REPLACE against the recorded id; BPF_TC_F_REPLACE on Verdict's handle and
+    /// priority), the pin directories exchanged (renameat2 RENAME_EXCHANGE), table.vdt and
+    /// state.json written, and the retired maps unpinned.
+    func grow(_ table: MatchTable, endpointIndex: UInt32?, state: LoadState, paths: StatePaths, old: BPFTablePlane) throws {
+        let ifindex = try DataPlaneCommand.interfaceIndex(interface)
+        guard ifindex == state.ifindex else {
+            StandardError.write("verdict: error: reload \(interface): the interface has index \(ifindex), \(paths.stateFile) records \(state.ifindex); run verdict unload --interface \(interface)")
+            throw ExitCode(ExitStatus.inputError)
+        }
+        let pinDir = state.pinDirectory
+        let nextDir = DataPlaneCommand.growthDirectory(pinDir)
+        let generation = 1 - old.activeGeneration
+        let plane = try DataPlaneCommand.bpf("reload \(interface) into larger maps") { () throws(BPFError) in
+            try BPFTablePlane(table, object: objectKind, mode: bpfMode, endpoint: endpointIndex, headroom: Self.headroom,
+                              minimumCapacity: old.capacity, sharing: (pinDir, ["vd_ct"]), generation: generation)
+        }
+        let handle = state.tcHandle ?? DataPlaneCommand.tcHandle, priority = state.tcPriority ?? DataPlaneCommand.tcPriority
+        let xmode: XDPMode = mode == .xdp ? .native : .generic
+
+        // Until the programs are replaced, failing leaves the interface as it was.
+        DataPlaneCommand.removePins(nextDir)
+        var committed = false
+        defer { if !committed { DataPlaneCommand.removePins(nextDir) } }
+        try DataPlaneCommand.bpf("pin maps under \(nextDir)") { () throws(BPFError) in try plane.pin(under: nextDir) }
+        var newPrograms: [AttachedProgram] = []
+        for h in hooks {
+            let id = try DataPlaneCommand.bpf("program id") { () throws(BPFError) in try plane.object.program(h.program.rawValue).id }
+            newPrograms.append(AttachedProgram(hook: h.hook, program: h.program.rawValue, id: id))
+        }
+        var pending = state
+        pending.pending = PendingGrowth(pinDirectory: nextDir, programs: newPrograms)
+        do { try paths.write(pending) } catch {
+            StandardError.write("verdict: error: \(error)")
+            throw ExitCode(ExitStatus.inputError)
+        }
+
+        // Replace, hook by hook; on failure put the replaced hooks back on programs over the old
+        // maps (the reopened plane's, the same code) and forget the growth.
+        var replaced: [(hook: String, tc: TCDirection?)] = []
+        for h in hooks {
+            let oldID = state.programs.first { $0.hook == h.hook }?.id ?? 0
+            do throws(BPFError) {
+                let program = try plane.object.program(h.program.rawValue)
+                if let dir = h.tc {
+                    _ = try TCAttachment.attach(program, ifindex: ifindex, direction: dir, handle: handle, priority: priority, replace: true)
+                } else {
+                    _ = try XDPAttachment.replace(program, ifindex: ifindex, mode: xmode, expectedID: oldID)
+                }
+                replaced.append((h.hook, h.tc))
+            } catch {
+                var back = state
+                var restored = true
+                for r in replaced {
+                    do throws(BPFError) {
+                        let program = try old.object.program(hooks.first { $0.hook == r.hook }!.program.rawValue)
+                        let id: UInt32
+                        if let dir = r.tc {
+                            id = try TCAttachment.attach(program, ifindex: ifindex, direction: dir, handle: handle, priority: priority, replace: true).programID
+                        } else {
+                            id = try XDPAttachment.replace(program, ifindex: ifindex, mode: xmode,
+                                                           expectedID: newPrograms.first { $0.hook == r.hook }!.id).programID
+                        }
+                        if let i = back.programs.firstIndex(where: { $0.hook == r.hook }) { back.programs[i].id = id }
+                    } catch {
+                        restored = false
+                    }
+                }
+                if restored {
+                    back.pending = nil
+                    try? paths.write(back)
+                } else {
+                    committed = true   // the new maps stay pinned: a program may use them; the next load recovers
+                    StandardError.write("verdict: error: reload \(interface): putting the old programs back failed; run verdict load again (it loads afresh) or verdict unload")
+                }
+                throw DataPlaneCommand.fail("reload \(interface): replace \(h.program.rawValue) at \(h.hook)", error)
+            }
+        }
+        committed = true
+
+        // The programs run on the new maps: move their pins to the interface's directory. One
+        // exchange where bpffs has it; else two renames (an interruption between them leaves the
+        // state pending, which the next load recovers).
+        let retired: String
+        do throws(BPFError) {
+            try BPFFileSystem.exchange(nextDir, pinDir)
+            retired = nextDir
+        } catch {
+            let aside = pinDir + ":retired"
+            DataPlaneCommand.removePins(aside)
+            guard rename(pinDir, aside) == 0, rename(nextDir, pinDir) == 0 else {
+                StandardError.write("verdict: error: reload \(interface): moving the new pins to \(pinDir): \(String(cString: strerror(errno))); "
+                                    + "the new programs are attached; run verdict load again (it loads afresh) or verdict unload")
+                throw ExitCode(ExitStatus.inputError)
+            }
+            retired = aside
+        }
+        var s = pending
+        s.programs = newPrograms
+        s.pending = nil
+        s.endpointIndex = endpointIndex
+        s.enforcing = enforcing
+        s.sources = input.filenames
+        s.reloads += 1
+        s.reloadedAt = ISO8601DateFormatter().string(from: Date())
+        do {
+            try paths.writeTable(table)
+            try paths.write(s)
+        } catch {
+            StandardError.write("verdict: error: \(error); the new programs are attached: run verdict load again (it loads afresh) or verdict unload")
+            throw ExitCode(ExitStatus.inputError)
+        }
+        DataPlaneCommand.removePins(retired)
+        let grown = BPFTableMap.allCases.filter { plane.capacity[$0] > old.capacity[$0] }.map { "\($0.name) \(old.capacity[$0]) → \(plane.capacity[$0])" }
+        print("reloaded \(interface) into larger maps (\(grown.joined(separator: ", ")) entries per generation): generation \(plane.activeGeneration) active; "
+              + "\(DataPlaneCommand.ruleCount(table)) rules; \(enforcing) mode; reload \(s.reloads); programs replaced (\(newPrograms.map { "\($0.hook) id \($0.id)" }.joined(separator: ", "))); conntrack kept")
     }
 }

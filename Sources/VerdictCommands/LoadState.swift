@@ -43,6 +43,18 @@ struct LoadState: Codable {
     var loadedAt: String
     var reloadedAt: String?
     var reloads: Int
+    /// A reload into larger maps under way: written before its first program is attached,
+    /// cleared when it is complete (DECISIONS 57). Set when load finds it: that reload was
+    /// interrupted.
+    var pending: PendingGrowth? = nil
+}
+
+/// A reload that replaces the programs and maps (the table outgrew the pinned maps).
+struct PendingGrowth: Codable, Equatable {
+    /// Where the new maps are pinned until they take the interface's pin directory.
+    var pinDirectory: String
+    /// The new programs, with the ids the kernel gave them at load (before attaching).
+    var programs: [AttachedProgram]
 }
 
 /// Where one interface's state lives.

@@ -351,6 +351,19 @@ enum Libbpf {
         return (info.type, info.key_size, info.value_size, info.max_entries, info.id)
     }
 
+    /// The kernel's id of the program loaded at `fd`.
+    static func programID(_ fd: Int32) throws(BPFError) -> UInt32 {
+        var info = bpf_prog_info()
+        var len = UInt32(MemoryLayout<bpf_prog_info>.size)
+        try check(bpf_obj_get_info_by_fd(fd, &info, &len), "bpf_obj_get_info_by_fd(program fd \(fd))")
+        return info.id
+    }
+
+    /// Swaps two paths in one step (renameat2 RENAME_EXCHANGE).
+    static func renameExchange(_ a: String, _ b: String) throws(BPFError) {
+        try check(CBPFShims_rename_exchange(a, b), "renameat2(\(a), \(b), RENAME_EXCHANGE)")
+    }
+
     // MARK: - Maps made without an object
 
     /// Creates a map; returns its fd. `innerMapFD` is the template of a map-in-map.
@@ -386,6 +399,18 @@ enum Libbpf {
 
     static func xdpAttach(ifindex: Int32, fd: Int32, flags: UInt32) throws(BPFError) {
         try check(bpf_xdp_attach(ifindex, fd, flags, nil), "bpf_xdp_attach(ifindex \(ifindex))")
+    }
+
+    /// Replaces the XDP program with id `oldID` by `fd` in one step (XDP_FLAGS_REPLACE with the
+    /// old program's fd): EEXIST when another program is attached there by then.
+    static func xdpReplace(ifindex: Int32, fd: Int32, flags: UInt32, oldID: UInt32) throws(BPFError) {
+        let old = bpf_prog_get_fd_by_id(oldID)
+        try check(old, "bpf_prog_get_fd_by_id(\(oldID))")
+        defer { closeFD(old) }
+        var opts = bpf_xdp_attach_opts()
+        opts.sz = optsSize(\bpf_xdp_attach_opts.old_prog_fd)
+        opts.old_prog_fd = old
+        try check(bpf_xdp_attach(ifindex, fd, flags | UInt32(XDP_FLAGS_REPLACE), &opts), "bpf_xdp_attach(ifindex \(ifindex), replace id \(oldID))")
     }
 
     static func xdpDetach(ifindex: Int32, flags: UInt32) throws(BPFError) {

@@ -14,3 +14,10 @@ typedef void (*CBPFShims_sink)(int level, const char *message);
  * format a va_list of unknown length.
  */
 void CBPFShims_set_print(CBPFShims_sink sink);
+
+/*
+ * Swaps the two paths in one step (renameat2 with RENAME_EXCHANGE); 0, or -errno.
+ * Why a shim: renameat2 and RENAME_EXCHANGE are _GNU_SOURCE declarations Swift's Glibc module
+ * does not export.
+ */
+int CBPFShims_rename_exchange(const char *a, const char *b);
