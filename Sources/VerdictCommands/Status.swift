@@ -109,6 +109,9 @@ struct Status: ParsableCommand {
             for p in s.programs {
                 out += "  program \(p.program) \(p.hook) id \(p.id): \(r.attached(p) ? "attached" : "NOT attached (\(r.live[p.hook].flatMap { $0 }.map { "id \($0) there" } ?? "nothing there"))")\n"
             }
+            if s.pending != nil {
+                out += "  a reload into larger maps was interrupted: run verdict load again (it loads afresh) or verdict unload\n"
+            }
             out += "  generation \(r.pinned.config.generation); loaded \(s.loadedAt)\(s.reloadedAt.map { ", reloaded \($0) (\(s.reloads) reloads)" } ?? "")\n"
             out += "  table: \(r.table.size) bytes, \(r.table.endpoints.count) endpoints, \(r.table.atoms.count) address atoms, \(DataPlaneCommand.ruleCount(r.table)) rules\n"
             out += "  pins: \(s.pinDirectory) (\(r.pinned.maps.count) maps); state: \(r.paths.directory)\n"

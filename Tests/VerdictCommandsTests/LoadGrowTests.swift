@@ -222,3 +222,76 @@ extension LoadEndToEndTests {
         #expect(!FileManager.default.fileExists(atPath: net.stateDir))
     }
 }
+
+extension LoadEndToEndTests {
+    /// state.json as a growth interrupted after the programs were replaced and before the state
+    /// was written: the recorded programs are the ones replaced, the pending ones are attached,
+    /// and `<if>:next` holds pins (links to the live maps' pins).
+    func simulateInterruptedGrowth(_ net: LoadTestNetwork, replacedIDs: [String: UInt32]) throws {
+        let paths = StatePaths(stateRoot: net.stateDir, interface: "vds0")
+        var state = try #require(try paths.read())
+        let next = DataPlaneCommand.growthDirectory(state.pinDirectory)
+        state.pending = PendingGrowth(pinDirectory: next, programs: state.programs)
+        for i in state.programs.indices { state.programs[i].id = replacedIDs[state.programs[i].hook] ?? 0 }
+        try paths.write(state)
+        guard mkdir(next, 0o700) == 0, link(state.pinDirectory + "/vd_cfg", next + "/vd_cfg") == 0 else {
+            throw LoadTestError("cannot make \(next): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    @Test("an interrupted growth: load replaces our programs in place and loads afresh; unload removes old, pending and :next",
+          arguments: ["tc", "xdp-generic"])
+    func interruptedGrowth(_ mode: String) throws {
+        let ex = try LoadedExample("zero-trust-calico")
+        let v2 = try grownPolicy(ex.dir, rules: 400, denyDatabase: false)
+        defer { try? FileManager.default.removeItem(at: v2) }
+        let frontend = try #require(ex.set.endpoints.first { $0.namespace == "dev-app" && $0.name == "frontend" }?.addresses.first).description
+        let coredns = try #require(ex.set.endpoints.first { $0.namespace == "kube-system" && $0.name == "coredns" }?.addresses.first).description
+        let net = try LoadTestNetwork()
+        let first = try net.verdict(net.server, ["load", "-f", ex.dir.path, "--interface", "vds0", "--mode", mode, "-q"])
+        try #require(first.status == 0, "\(first.stderr)")
+        let paths = StatePaths(stateRoot: net.stateDir, interface: "vds0")
+        let small = try #require(try paths.read())
+        let grow = try net.verdict(net.server, ["load", "-f", v2.path, "--interface", "vds0", "--mode", mode, "-q"])
+        try #require(grow.status == 0 && grow.stdout.contains("into larger maps"), "\(grow.stdout)\(grow.stderr)")
+        try simulateInterruptedGrowth(net, replacedIDs: Dictionary(uniqueKeysWithValues: small.programs.map { ($0.hook, $0.id) }))
+        let status = try net.verdict(net.server, ["status", "--interface", "vds0"])
+        #expect(status.stdout.contains("a reload into larger maps was interrupted"), "\(status.stdout)")
+
+        // Recovery under traffic: our programs are replaced where they run, never detached.
+        let undo = try net.place(from: net.client, source: frontend, destination: coredns)
+        defer { undo() }
+        let stream = try UDPStream(net, from: net.client, source: frontend, to: net.server, destination: coredns, port: 53)
+        usleep(200_000)
+        let recover = try net.verdict(net.server, ["load", "-f", v2.path, "--interface", "vds0", "--mode", mode, "-q"])
+        usleep(200_000)
+        let (sent, received) = stream.finish()
+        #expect(recover.status == 0, "\(recover.stderr)")
+        #expect(recover.stderr.contains("a reload into larger maps was interrupted"), "\(recover.stderr)")
+        #expect(recover.stdout.contains("loaded vds0:"), "\(recover.stdout)")
+        #expect(sent > 200 && received == sent, "\(sent - received) of \(sent) datagrams lost while recovering")
+        let recovered = try #require(try paths.read())
+        #expect(recovered.pending == nil && recovered.reloads == 0)
+        #expect(!FileManager.default.fileExists(atPath: DataPlaneCommand.growthDirectory(recovered.pinDirectory)))
+        #expect(mode != "tc" || recovered.createdQdisc, "the qdisc load created is no longer recorded as created")
+        // status (in the server's namespace) finds the recorded programs attached.
+        let s = try statusInterface(net, net.server, "vds0")
+        #expect(s["attached"] as? Bool == true)
+        #expect((s["programs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int } == recovered.programs.map { Int($0.id) })
+
+        // The same interruption, then unload: it detaches the pending programs and removes all pins.
+        let grow2 = try net.verdict(net.server, ["load", "-f", ex.dir.path, "--interface", "vds0", "--mode", mode, "-q"])
+        #expect(grow2.status == 0, "\(grow2.stderr)")
+        try simulateInterruptedGrowth(net, replacedIDs: [:])
+        let unload = try net.verdict(net.server, ["unload", "--interface", "vds0"])
+        #expect(unload.status == 0 && unload.stdout.contains("detached"), "\(unload.stdout)\(unload.stderr)")
+        for dir in ["ingress", "egress"] {
+            #expect(try net.must("/usr/sbin/tc", ["-n", net.server, "filter", "show", "dev", "vds0", dir]).isEmpty)
+        }
+        #expect(!(try net.must("/usr/sbin/tc", ["-n", net.server, "qdisc", "show", "dev", "vds0"])).contains("clsact"))
+        #expect(!(try net.must("/usr/sbin/ip", ["-n", net.server, "-d", "link", "show", "vds0"])).contains("prog/xdp"))
+        let left = ((try? FileManager.default.contentsOfDirectory(atPath: net.bpffs)) ?? []).filter { !$0.hasSuffix(".debug") }
+        #expect(left.isEmpty, "left under \(net.bpffs): \(left)")
+        #expect(!FileManager.default.fileExists(atPath: net.stateDir))
+    }
+}
