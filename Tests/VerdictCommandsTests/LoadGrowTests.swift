@@ -115,9 +115,11 @@ func statusInterface(_ net: LoadTestNetwork, _ ns: String, _ interface: String) 
     return interfaces[0]
 }
 
-func mapSizes(_ status: [String: Any]) -> [String: Int] {
+/// `status`'s maps: name → (kernel map id, maxEntries).
+func statusMaps(_ status: [String: Any]) -> [String: (id: Int, entries: Int)] {
     Dictionary(uniqueKeysWithValues: (status["maps"] as? [[String: Any]] ?? []).compactMap { m in
-        (m["name"] as? String).flatMap { n in (m["maxEntries"] as? Int).map { (n, $0) } }
+        guard let n = m["name"] as? String, let id = m["id"] as? Int, let e = m["maxEntries"] as? Int else { return nil }
+        return (n, (id, e))
     })
 }
 
@@ -205,9 +207,12 @@ extension LoadEndToEndTests {
         #expect(after["attached"] as? Bool == true)
         let idsAfter = (after["programs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
         #expect(idsAfter.count == idsBefore.count && Set(idsAfter).isDisjoint(with: idsBefore), "programs \(idsBefore) → \(idsAfter)")
-        let sizesBefore = mapSizes(before), sizesAfter = mapSizes(after)
-        #expect(sizesAfter["vd_rules", default: 0] > sizesBefore["vd_rules", default: 0], "\(sizesBefore) → \(sizesAfter)")
-        #expect(sizesAfter["vd_ct"] == sizesBefore["vd_ct"])
+        // New table maps, the same conntrack map (same kernel id: reused, not copied).
+        let mapsBefore = statusMaps(before), mapsAfter = statusMaps(after)
+        let rulesBefore = try #require(mapsBefore["vd_rules"]), rulesAfter = try #require(mapsAfter["vd_rules"])
+        #expect(rulesAfter.entries > rulesBefore.entries && rulesAfter.id != rulesBefore.id, "vd_rules \(rulesBefore) → \(rulesAfter)")
+        let ctBefore = try #require(mapsBefore["vd_ct"]), ctAfter = try #require(mapsAfter["vd_ct"])
+        #expect(ctAfter.id == ctBefore.id && ctAfter.entries == ctBefore.entries, "vd_ct \(ctBefore) → \(ctAfter)")
         let pinned = ((try? FileManager.default.contentsOfDirectory(atPath: net.pinPath)) ?? []).sorted()
         #expect(pinned == ["vds0"], "pin directories: \(pinned)")
 
