@@ -42,7 +42,7 @@ enum BenchPlot {
         for k in 0...5 {
             let v = top * Double(k) / 5
             s += "<line x1=\"\(f(left))\" y1=\"\(f(y(v)))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y(v)))\" stroke=\"#ddd\"/>\n"
-            s += "<text x=\"\(f(left - 8))\" y=\"\(f(y(v) + 4))\" text-anchor=\"end\">\(BenchReport.mpps(v))</text>\n"
+            s += "<text x=\"\(f(left - 8))\" y=\"\(f(y(v) + 4))\" text-anchor=\"end\">\(String(format: "%g", v))</text>\n"
         }
         // Axes and labels.
         s += "<line x1=\"\(f(left))\" y1=\"\(f(Self.top + plotH))\" x2=\"\(f(left + plotW))\" y2=\"\(f(Self.top + plotH))\" stroke=\"black\"/>\n"
