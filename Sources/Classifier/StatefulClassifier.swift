@@ -81,6 +81,11 @@ public final class StatefulClassifier {
     /// final protocol is unknown, and Linux reassembles IPv6 by (src, dst, identification).
     private var fragments: [FragmentKey: Bool] = [:]
     private let flows = FlowNumbers()
+    /// Per flow number: the policy verdict of the flow's last classified packet with ports, and
+    /// its direction. Policy is a pure function of such a packet's directed 5-tuple (its PacketKey
+    /// has nothing else), so later packets of the flow in that direction reuse it: a denied flow
+    /// stays new and would otherwise be classified again at every packet.
+    private var verdicts = VerdictCache()
     /// True when some rule of the table is untracked (doNotTrack): then every packet needs policy.
     private let hasUntrackedRules: Bool
     /// Flows this classifier numbered.
@@ -92,6 +97,8 @@ public final class StatefulClassifier {
         var proto: UInt8
         var id: UInt32
     }
+
+    deinit { verdicts.release() }
 
     public init(_ classifier: Classifier, policyVerdicts: PolicyVerdicts = .always, flowNumbering: FlowNumbering = .all) {
         self.classifier = classifier
@@ -132,9 +139,19 @@ public final class StatefulClassifier {
         let id = flowID(key, canonical: canonical, hash: hash)
         // Plain locals, one PacketResult built at the end: mutating a PacketResult in place made
         // the compiler copy the whole struct (String and all) at every branch.
+        @inline(__always) func classify() -> PathVerdict {
+            // Only packets with ports: a non-first fragment has the same FlowKey as a packet with
+            // ports 0 but another PacketKey, and ICMP keys leave the type out.
+            guard h.hasPorts, id >= 0 else { return classifier.classify(PacketKey(h)) }
+            let direction: UInt8 = key.sameKey(canonical) ? 1 : 2
+            if let v = verdicts.verdict(flow: id, direction: direction) { return v }
+            let v = classifier.classify(PacketKey(h))
+            verdicts.store(v, flow: id, direction: direction)
+            return v
+        }
         var policy: PathVerdict? = nil
         if policyVerdicts == .always || hasUntrackedRules {
-            policy = classifier.classify(PacketKey(h))
+            policy = classify()
         }
         @inline(__always) func result(_ allow: Bool, _ state: ConntrackState, _ note: String? = nil) -> PacketResult {
             PacketResult(allow: allow, state: state, policy: policy, flowID: id, note: note)
@@ -147,7 +164,7 @@ public final class StatefulClassifier {
         if nonFirstFragment {
             if let v = fragments[fragmentKey(h)] { return result(v, .fragment) }
             // Without its first fragment, the stateless verdict stands (port criteria do not match, §7.7).
-            let p = policy ?? classifier.classify(PacketKey(h))
+            let p = policy ?? classify()
             policy = p
             return result(p.allow, .new)
         }
@@ -165,7 +182,7 @@ public final class StatefulClassifier {
             recordFirstFragment(h, allow: false)
             return result(false, .invalid, why)
         }
-        let p = policy ?? classifier.classify(PacketKey(h))
+        let p = policy ?? classify()
         policy = p
         if p.allow { tracker.insert(key, canonical: canonical, hash: hash, now: now, flowID: id) }
         classifier.count(p)
@@ -207,5 +224,51 @@ public final class StatefulClassifier {
             if f & 0x12 == 0 { return "TCP packet without SYN or ACK" }
         }
         return nil
+    }
+}
+
+/// Policy verdicts by flow number, in one flat buffer grown by doubling (flow numbers are dense).
+struct VerdictCache {
+    struct Entry {
+        var verdict: PathVerdict
+        /// 0 none, 1 the flow's canonical direction, 2 the reverse.
+        var direction: UInt8
+    }
+
+    private var entries: UnsafeMutablePointer<Entry>
+    private var capacity: Int
+
+    init() {
+        capacity = 1024
+        entries = .allocate(capacity: capacity)
+        entries.initialize(repeating: Entry(verdict: PathVerdict(), direction: 0), count: capacity)
+    }
+
+    @inline(__always)
+    func verdict(flow: Int, direction: UInt8) -> PathVerdict? {
+        flow < capacity && entries[flow].direction == direction ? entries[flow].verdict : nil
+    }
+
+    @inline(__always)
+    mutating func store(_ v: PathVerdict, flow: Int, direction: UInt8) {
+        if flow >= capacity { grow(to: flow + 1) }
+        entries[flow] = Entry(verdict: v, direction: direction)
+    }
+
+    private mutating func grow(to n: Int) {
+        var c = capacity
+        while c < n { c *= 2 }
+        let e = UnsafeMutablePointer<Entry>.allocate(capacity: c)
+        e.moveInitialize(from: entries, count: capacity)
+        (e + capacity).initialize(repeating: Entry(verdict: PathVerdict(), direction: 0), count: c - capacity)
+        entries.deallocate()
+        entries = e
+        capacity = c
+    }
+
+    /// Frees the buffer; the owner calls it from its deinit (a struct has none).
+    func release() {
+        entries.deinitialize(count: capacity)
+        entries.deallocate()
     }
 }
