@@ -133,6 +133,7 @@ public final class BPFTablePlane {
         guard generation < VD_BPF_GENERATIONS else {
             throw BPFError(operation: "BPFTablePlane", errno: 22, message: "generation \(generation) is not 0 or 1")
         }
+        guard table.hasBitVectors else { throw BPFError(operation: "BPFTablePlane", errno: 22, message: BPFTableImage.noBitVectors) }
         var cap = Self.scaled(BPFMapCapacity.required(for: table), by: 1 + headroom)
         if let minimumCapacity { cap = cap.union(minimumCapacity) }
         for m in BPFTableMap.allCases where cap[m] > BPFMapCapacity.limit {

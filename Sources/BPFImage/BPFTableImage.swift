@@ -65,6 +65,9 @@ public struct BPFTableImage: @unchecked Sendable {
     ]
 
     /// The chain index of a role.
+    /// Why a table compiled without bit vectors cannot go into the maps.
+    public static let noBitVectors = "the table has no bit-vector rows (compiled for the Swift fast path only, more than the default bit-vector limit of terms in a chain); the BPF data plane needs them: compile with `verdict compile --bit-vectors always`"
+
     public static func chainIndex(kind: vd_chain_kind, direction: vd_direction) -> Int {
         Int(kind.rawValue) * 2 + Int(direction.rawValue)
     }
@@ -73,6 +76,7 @@ public struct BPFTableImage: @unchecked Sendable {
     /// generation (default: exactly what the table needs).
     public init(_ table: MatchTable, generation: UInt32, capacity: BPFMapCapacity? = nil) throws(BPFImageError) {
         guard generation < VD_BPF_GENERATIONS else { throw BPFImageError("generation \(generation) is not 0 or 1") }
+        guard table.hasBitVectors else { throw BPFImageError(Self.noBitVectors) }
         let chains = table.chains
         guard chains.count == Self.chainRoles.count else {
             throw BPFImageError("the table has \(chains.count) chains; the BPF maps hold exactly \(Self.chainRoles.count)")

@@ -35,6 +35,8 @@ public final class Classifier {
         var termRule: UnsafePointer<UInt32>
         var rules: UnsafePointer<vd_rule>
         var counters: UnsafeMutablePointer<UInt64>
+        /// Tables without bit vectors: the chain's term index (TermIndex.swift), else nil.
+        var termIndex: UnsafeMutablePointer<TermIndex>?
     }
 
     let views: UnsafeMutablePointer<ChainView>
@@ -105,6 +107,14 @@ public final class Classifier {
                 summaryStorage.append(p)
                 return UnsafePointer(p)
             }
+            var termIndex: UnsafeMutablePointer<TermIndex>? = nil
+            if !table.hasBitVectors {
+                let keys = [table.endpoints.count, Int(table.header.atom_count_v4 + table.header.atom_count_v6),
+                            Int(table.header.atom_count_v4 + table.header.atom_count_v6),
+                            Int(c.icmp_keys != 0 ? VD_PROTO_KEYS_ICMP : VD_PROTO_KEYS_PLAIN), Int(VD_PORT_KEYS), Int(VD_PORT_KEYS)]
+                termIndex = .allocate(capacity: 1)
+                termIndex!.initialize(to: TermIndex(table: table, chain: i, keys: keys))
+            }
             let v = ChainView(words: Int(c.words), termCount: Int(c.term_count), icmpKeys: c.icmp_keys != 0,
                               subjectMap: map32(VD_DIM_SUBJECT), srcMap: map32(VD_DIM_SRC), dstMap: map32(VD_DIM_DST),
                               protoMap: map16(VD_DIM_PROTO), sportMap: map16(VD_DIM_SPORT), dportMap: map16(VD_DIM_DPORT),
@@ -113,7 +123,7 @@ public final class Classifier {
                               summaryWords: sw,
                               termRule: table.termRules(chain: i).baseAddress ?? neverRead.assumingMemoryBound(to: UInt32.self),
                               rules: table.rules(chain: i).baseAddress!,
-                              counters: counterStorage + counterOffset)
+                              counters: counterStorage + counterOffset, termIndex: termIndex)
             (views + i).initialize(to: v)
             counterOffset += Int(c.rule_count)
         }
@@ -150,6 +160,13 @@ public final class Classifier {
     }
 
     deinit {
+        for i in 0..<chainCount {
+            if let t = views[i].termIndex {
+                t.pointee.deallocate()
+                t.deinitialize(count: 1)
+                t.deallocate()
+            }
+        }
         views.deinitialize(count: chainCount)
         views.deallocate()
         ones.deallocate()
@@ -219,6 +236,7 @@ public final class Classifier {
 
     @inline(__always)
     func firstMatch(_ v: ChainView, subject: Int, src: Int, dst: Int, proto: Int, sport: Int, dport: Int) -> UInt32 {
+        if let index = v.termIndex { return Self.firstMatch(v, index, subject: subject, src: src, dst: dst, proto: proto, sport: sport, dport: dport) }
         let c0 = v.subjectMap.map { Int($0[subject]) } ?? 0
         if c0 == Int(VD_NONE) { return VD_NONE }
         return firstMatch(v, c0, v.srcMap.map { Int($0[src]) } ?? 0, v.dstMap.map { Int($0[dst]) } ?? 0,
@@ -264,6 +282,33 @@ public final class Classifier {
             start = Int(r.pass_target)
         }
         return VD_NONE
+    }
+
+    /// The term-index form of the search above, following Pass targets the same way.
+    @inline(__always)
+    static func firstMatch(_ v: ChainView, _ index: UnsafeMutablePointer<TermIndex>,
+                           subject: Int, src: Int, dst: Int, proto: Int, sport: Int, dport: Int) -> UInt32 {
+        var k = (UInt32(truncatingIfNeeded: subject), UInt32(truncatingIfNeeded: src), UInt32(truncatingIfNeeded: dst),
+                 UInt32(truncatingIfNeeded: proto), UInt32(truncatingIfNeeded: sport), UInt32(truncatingIfNeeded: dport))
+        return withUnsafePointer(to: &k) { tuple in
+            tuple.withMemoryRebound(to: UInt32.self, capacity: 6) { keys in
+                var start = 0
+                while start < v.termCount {
+                    let term = index.pointee.firstMatch(keys, from: start)
+                    if term < 0 { return VD_NONE }
+                    let rule = v.termRule[term]
+                    let r = v.rules[Int(rule)]
+                    if r.action != UInt8(VD_ACTION_PASS.rawValue) { return rule }
+                    start = Int(r.pass_target)
+                }
+                return VD_NONE
+            }
+        }
+    }
+
+    /// Bytes the term indexes allocated (0 for a table with bit vectors).
+    public var termIndexBytes: Int {
+        (0..<chainCount).reduce(0) { $0 + (views[$1].termIndex?.pointee.byteCount ?? 0) }
     }
 
     /// The deciding rule's action as a verdict.
@@ -338,6 +383,13 @@ public final class Classifier {
     public func classifyPoints(chain: Int, endpoint: Int, keys: UnsafeBufferPointer<PacketKey>, into rules: UnsafeMutableBufferPointer<UInt32>) {
         precondition(rules.count >= keys.count, "rules buffer too small")
         let v = views[chain]
+        if v.termIndex != nil {
+            for i in 0..<keys.count {
+                let k = keys[i]
+                rules[i] = decide(chain: chain, endpoint: endpoint, key: k, srcAtom: atom(of: k.source), dstAtom: atom(of: k.destination))
+            }
+            return
+        }
         let subjectClass = v.subjectMap.map { Int($0[endpoint]) } ?? 0
         if subjectClass == Int(VD_NONE) {
             for i in 0..<keys.count { rules[i] = VD_NONE }

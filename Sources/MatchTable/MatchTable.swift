@@ -118,6 +118,19 @@ public final class MatchTable: @unchecked Sendable {
     /// Felix DefaultEndpointToHostAction (VD_E2H_*).
     public var endpointToHostAction: UInt32 { header.flags & VD_TABLE_F_E2H_MASK }
 
+    /// Whether the chains carry bit-vector maps and rows (the BPF data plane needs them); without
+    /// them engines index the term sections (VD_TABLE_F_NO_ROWS).
+    public var hasBitVectors: Bool { header.flags & VD_TABLE_F_NO_ROWS == 0 }
+
+    /// The ranges of keys term `term` of `chain` accepts in `dim`; nil for a trivial dimension
+    /// (every key).
+    public func termRanges(chain: Int, dim: Int, term: Int) -> UnsafeBufferPointer<vd_key_range>? {
+        let spans = array(VD_SEC_TERM_SPANS, chain: chain, dim: dim, as: vd_span.self)
+        guard term < spans.count else { return nil }
+        let all = array(VD_SEC_TERM_RANGES, chain: chain, dim: dim, as: vd_key_range.self)
+        return UnsafeBufferPointer(rebasing: all[Int(spans[term].first)..<Int(spans[term].first + spans[term].count)])
+    }
+
     /// Bytes a classifier touches: the whole file.
     public var byteCount: Int { size }
 

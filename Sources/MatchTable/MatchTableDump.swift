@@ -11,6 +11,7 @@ extension MatchTable {
         out.append("bytes \(size), checksum \(hex(h.checksum)), sections \(h.section_count)")
         let e2h = ["Drop", "Accept", "Return"][Int(min(endpointToHostAction, 2))]
         out.append("endpoint-to-host action \(e2h)")
+        if !hasBitVectors { out.append("no bit vectors: engines index the term ranges") }
 
         let b4 = array(VD_SEC_V4_BOUNDS, as: UInt32.self), b6 = array(VD_SEC_V6_BOUNDS, as: vd_ip6.self)
         out.append("")
@@ -52,6 +53,16 @@ extension MatchTable {
                 let classes = Swift.withUnsafeBytes(of: c.class_count) { $0.load(fromByteOffset: d * 4, as: UInt32.self) }
                 if c.trivial_dims & (1 << d) != 0 {
                     out.append("  dim \(dimNames[d]): every key accepts every term")
+                    continue
+                }
+                if !hasBitVectors {
+                    // No classes: each term's keys, as the term index reads them.
+                    out.append("  dim \(dimNames[d]): term ranges")
+                    for t in 0..<Int(c.term_count) {
+                        let r = termRanges(chain: ci, dim: d, term: t) ?? UnsafeBufferPointer(start: nil, count: 0)
+                        let keys = r.map { $0.hi - $0.lo == 1 ? "\($0.lo)" : "\($0.lo)-\($0.hi - 1)" }
+                        out.append("    term \(t): keys \(keys.isEmpty ? "none" : keys.joined(separator: ","))")
+                    }
                     continue
                 }
                 out.append("  dim \(dimNames[d]): \(classes) classes")

@@ -32,13 +32,18 @@ enum MatchTableEncoder {
         for (i, chain) in c.chains.enumerated() {
             add(VD_SEC_RULES, chain: i, chain.rules)
             add(VD_SEC_TERM_RULE, chain: i, chain.termRule)
+            let bitVectors = c.flags & VD_TABLE_F_NO_ROWS == 0
             for (d, dim) in chain.dimensions.enumerated() where !dim.isTrivial {
-                if DimensionContents.uses16BitMap(d) {
-                    add(VD_SEC_MAP, chain: i, dim: d, dim.map16)
-                } else {
-                    add(VD_SEC_MAP, chain: i, dim: d, dim.map32)
+                if bitVectors {
+                    if DimensionContents.uses16BitMap(d) {
+                        add(VD_SEC_MAP, chain: i, dim: d, dim.map16)
+                    } else {
+                        add(VD_SEC_MAP, chain: i, dim: d, dim.map32)
+                    }
+                    add(VD_SEC_ROWS, chain: i, dim: d, dim.rows)
                 }
-                add(VD_SEC_ROWS, chain: i, dim: d, dim.rows)
+                add(VD_SEC_TERM_SPANS, chain: i, dim: d, dim.spans)
+                add(VD_SEC_TERM_RANGES, chain: i, dim: d, dim.ranges)
             }
         }
 

@@ -86,6 +86,8 @@ enum MatchTableValidator {
             guard n.uplink == VD_NONE || Int(n.uplink) < nEndpoints else { throw fail("node \(i): uplink out of range") }
         }
 
+        let bitVectors = h.flags & VD_TABLE_F_NO_ROWS == 0
+        guard h.flags & ~(VD_TABLE_F_E2H_MASK | VD_TABLE_F_NO_ROWS) == 0 else { throw fail("unknown header flags \(h.flags)") }
         let chains = items(try section(VD_SEC_CHAINS, elem: MemoryLayout<vd_chain>.stride, count: nChains, "chains"), vd_chain.self)
         for (ci, c) in chains.enumerated() {
             let what = "chain \(ci)"
@@ -111,6 +113,24 @@ enum MatchTableValidator {
                 default: keys = Int(VD_PORT_KEYS)
                 }
                 let classes = withUnsafeBytes(of: c.class_count) { $0.load(fromByteOffset: d * 4, as: UInt32.self) }
+                let spans = items(try section(VD_SEC_TERM_SPANS, chain: ci, dim: d, elem: 8, count: terms, "\(what) dim \(d) term spans"), vd_span.self)
+                let ranges = items(try section(VD_SEC_TERM_RANGES, chain: ci, dim: d, elem: 8, "\(what) dim \(d) term ranges"), vd_key_range.self)
+                for (t, sp) in spans.enumerated() {
+                    guard Int(sp.first) + Int(sp.count) <= ranges.count else { throw fail("\(what) dim \(d) term \(t): ranges out of range") }
+                    var previousEnd: UInt32? = nil
+                    for r in ranges[Int(sp.first)..<Int(sp.first) + Int(sp.count)] {
+                        // Sorted, disjoint and not adjacent, so that a bounding range plus the
+                        // count tells an engine whether one comparison decides.
+                        guard r.lo < r.hi, Int(r.hi) <= keys, previousEnd.map({ $0 < r.lo }) ?? true else {
+                            throw fail("\(what) dim \(d) term \(t): ranges not sorted and within \(keys) keys")
+                        }
+                        previousEnd = r.hi
+                    }
+                }
+                guard bitVectors else {
+                    guard classes == 0 else { throw fail("\(what) dim \(d): classes in a table without bit vectors") }
+                    continue
+                }
                 let bits16 = DimensionContents.uses16BitMap(d)
                 let map = try section(VD_SEC_MAP, chain: ci, dim: d, elem: bits16 ? 2 : 4, count: keys, "\(what) dim \(d) map")
                 let inRange = bits16 ? items(map, UInt16.self).allSatisfy { UInt32($0) < classes }

@@ -22,19 +22,27 @@ public struct StringTable: Sendable {
 
 /// One dimension of a chain: the key → class map and the class rows. `map16` is used for the
 /// proto and port dimensions, `map32` for the others; both are empty when the dimension is trivial.
+/// The term sections (spans, ranges) are always there for a non-trivial dimension; the map and
+/// rows are empty in a table without bit vectors (VD_TABLE_F_NO_ROWS).
 public struct DimensionContents: Sendable {
     public var classCount: UInt32
     public var map16: [UInt16]
     public var map32: [UInt32]
     public var rows: [UInt64]
     public var isTrivial: Bool
+    /// Per term, its ranges in `ranges`.
+    public var spans: [vd_span]
+    public var ranges: [vd_key_range]
 
-    public init(classCount: UInt32, map16: [UInt16] = [], map32: [UInt32] = [], rows: [UInt64], isTrivial: Bool) {
+    public init(classCount: UInt32, map16: [UInt16] = [], map32: [UInt32] = [], rows: [UInt64], isTrivial: Bool,
+                spans: [vd_span] = [], ranges: [vd_key_range] = []) {
         self.classCount = classCount
         self.map16 = map16
         self.map32 = map32
         self.rows = rows
         self.isTrivial = isTrivial
+        self.spans = spans
+        self.ranges = ranges
     }
 
     /// Whether `dim` keys are stored in 16 bits.
@@ -78,3 +86,5 @@ extension vd_endpoint: @retroactive @unchecked Sendable {}
 extension vd_node: @retroactive @unchecked Sendable {}
 extension vd_chain: @retroactive @unchecked Sendable {}
 extension vd_rule: @retroactive @unchecked Sendable {}
+extension vd_span: @retroactive @unchecked Sendable {}
+extension vd_key_range: @retroactive @unchecked Sendable {}

@@ -9,6 +9,25 @@ import CVerdictABI
 import MatchTable
 import PolicyModel
 
+/// Choices that change the table's form, never its answers.
+public struct CompileOptions: Sendable {
+    /// Bit-vector maps and rows are written only when no chain has more terms than this. Rows
+    /// grow as classes × terms, which is cheap and the fastest form up to a few thousand terms
+    /// and hundreds of megabytes near 100K (DECISIONS 50); larger tables carry only the term
+    /// sections, which the Swift fast path indexes. The BPF data plane needs the rows.
+    public var bitVectorTermLimit: Int
+
+    public init(bitVectorTermLimit: Int = CompileOptions.defaultBitVectorTermLimit) {
+        self.bitVectorTermLimit = bitVectorTermLimit
+    }
+
+    public static let defaultBitVectorTermLimit = 4096
+    /// Always write the rows, whatever the size: for the BPF data plane.
+    public static let bpf = CompileOptions(bitVectorTermLimit: .max)
+    /// Never write the rows (tests of the term index on small tables).
+    public static let termIndexOnly = CompileOptions(bitVectorTermLimit: -1)
+}
+
 public enum PolicyCompiler {
     /// The chains every table holds, in this order (vd_chain_kind × direction).
     public static let chainOrder: [(vd_chain_kind, Direction)] = [
@@ -18,11 +37,11 @@ public enum PolicyCompiler {
     ]
 
     /// Compiles a resolved policy set. Deterministic: the same set gives byte-identical tables.
-    public static func compile(_ set: PolicySet) throws(CompileError) -> MatchTable {
-        MatchTable(contents: try contents(set))
+    public static func compile(_ set: PolicySet, options: CompileOptions = CompileOptions()) throws(CompileError) -> MatchTable {
+        MatchTable(contents: try contents(set, options: options))
     }
 
-    public static func contents(_ set: PolicySet) throws(CompileError) -> TableContents {
+    public static func contents(_ set: PolicySet, options: CompileOptions = CompileOptions()) throws(CompileError) -> TableContents {
         var c = TableContents()
 
         // Address atoms: every CIDR any rule, network set or failsafe names, and every endpoint address.
@@ -72,11 +91,15 @@ public enum PolicyCompiler {
         var lowering = ChainLowering(set: set, atoms: atoms, strings: c.strings)
         let workloads = set.endpoints.indices.filter { !set.endpoints[$0].kind.isHost }
         let hosts = set.endpoints.indices.filter { set.endpoints[$0].kind.isHost }
-        for (kind, direction) in chainOrder {
-            let spec = ChainSpec(kind: kind, direction: direction, members: kind == VD_CHAIN_WORKLOAD ? workloads : hosts)
-            let (rules, icmpKeys) = lowering.lower(spec)
+        let lowered = chainOrder.map { kind, direction in
+            lowering.lower(ChainSpec(kind: kind, direction: direction, members: kind == VD_CHAIN_WORKLOAD ? workloads : hosts))
+        }
+        let maxTerms = lowered.map { $0.rules.reduce(0) { $0 + $1.terms.count } }.max() ?? 0
+        let bitVectors = maxTerms <= options.bitVectorTermLimit
+        if !bitVectors { c.flags |= VD_TABLE_F_NO_ROWS }
+        for ((kind, direction), (rules, icmpKeys)) in zip(chainOrder, lowered) {
             c.chains.append(try emit(rules, kind: kind, direction: direction, icmpKeys: icmpKeys,
-                                     endpointCount: set.endpoints.count, atomCount: atoms.count))
+                                     endpointCount: set.endpoints.count, atomCount: atoms.count, bitVectors: bitVectors))
         }
         c.strings = lowering.strings
         return c
@@ -84,7 +107,7 @@ public enum PolicyCompiler {
 
     /// Lays out one chain: terms in rule order, pass targets, and the six dimensions.
     static func emit(_ lowered: [LoweredRule], kind: vd_chain_kind, direction: Direction, icmpKeys: Bool,
-                     endpointCount: Int, atomCount: Int) throws(CompileError) -> ChainContents {
+                     endpointCount: Int, atomCount: Int, bitVectors: Bool) throws(CompileError) -> ChainContents {
         var rules: [vd_rule] = []
         var termRule: [UInt32] = []
         var predicates = [[RangeList]](repeating: [], count: Int(VD_DIM_COUNT.rawValue))
@@ -117,13 +140,36 @@ public enum PolicyCompiler {
         var classCounts: [UInt32] = []
         for d in 0..<Int(VD_DIM_COUNT.rawValue) {
             let narrow = DimensionContents.uses16BitMap(d)
+            let everyKey = RangeList.all(keys[d])
+            // Predicates may name keys past the chain's key space (ICMP type/code keys in a chain
+            // whose proto map is plain); the sweep below never reaches them, so neither do the ranges.
+            let clipped = predicates[d].map { $0.intersection(everyKey) }
+            // Trivial: every term accepts every key (ClassBuilder's test, one class whose row holds
+            // every term, so both table forms agree on trivial_dims).
+            if keys[d] > 0 && clipped.allSatisfy({ $0 == everyKey }) {
+                chain.trivial_dims |= UInt8(1 << d)
+                classCounts.append(bitVectors ? 1 : 0)
+                dims.append(DimensionContents(classCount: bitVectors ? 1 : 0, rows: [], isTrivial: true))
+                continue
+            }
+            var spans: [vd_span] = []
+            var ranges: [vd_key_range] = []
+            spans.reserveCapacity(clipped.count)
+            for p in clipped {
+                spans.append(vd_span(first: UInt32(ranges.count), count: UInt32(p.ranges.count)))
+                for r in p.ranges { ranges.append(vd_key_range(lo: UInt32(r.lowerBound), hi: UInt32(r.upperBound))) }
+            }
+            guard bitVectors else {
+                classCounts.append(0)
+                dims.append(DimensionContents(classCount: 0, rows: [], isTrivial: false, spans: spans, ranges: ranges))
+                continue
+            }
             let built = try ClassBuilder.build(keys: keys[d], predicates: predicates[d], maxClasses: narrow ? 65535 : Int(UInt32.max - 1))
             classCounts.append(UInt32(built.classCount))
-            if built.isTrivial { chain.trivial_dims |= UInt8(1 << d) }
             dims.append(DimensionContents(classCount: UInt32(built.classCount),
-                                          map16: narrow && !built.isTrivial ? built.map.map { UInt16($0) } : [],
-                                          map32: !narrow && !built.isTrivial ? built.map : [],
-                                          rows: built.isTrivial ? [] : built.rows, isTrivial: built.isTrivial))
+                                          map16: narrow ? built.map.map { UInt16($0) } : [],
+                                          map32: !narrow ? built.map : [],
+                                          rows: built.rows, isTrivial: false, spans: spans, ranges: ranges))
         }
         withUnsafeMutableBytes(of: &chain.class_count) { p in
             for (d, n) in classCounts.enumerated() { p.storeBytes(of: n, toByteOffset: d * 4, as: UInt32.self) }

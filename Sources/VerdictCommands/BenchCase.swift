@@ -13,6 +13,7 @@ import CVerdictABI
 import Foundation
 import MatchTable
 import Packets
+import PolicyCompiler
 import PolicyModel
 import ReferenceEvaluator
 import Workloads
@@ -168,7 +169,7 @@ enum BenchCase {
             }
         case .bpf:
             let start = clock.now
-            let table = try compileTable(w.policySet)
+            let table = try compileTable(w.policySet, options: .bpf)
             let classifier = Classifier(table)
             let plane: BPFTablePlane
             do throws(BPFError) {

@@ -248,7 +248,7 @@ extension BenchClassBench {
         }
         let clock = ContinuousClock()
         let buildStart = clock.now
-        let table = try compileTable(policy.policySet)
+        let table = try compileTable(policy.policySet, options: .bpf)
         guard let chain = table.chainIndex(kind: VD_CHAIN_WORKLOAD, direction: VD_DIR_INGRESS) else {
             StandardError.write("verdict: error: the compiled table has no workload ingress chain")
             throw ExitCode(ExitStatus.inputError)

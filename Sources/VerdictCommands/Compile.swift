@@ -6,9 +6,11 @@ import PolicyCompiler
 import PolicyModel
 
 /// Compiles a policy set, or ends the command with exit code 2 when it cannot be compiled.
-func compileTable(_ set: PolicySet) throws -> MatchTable {
+///
+/// - Parameter options: `.bpf` for a table the BPF data plane will load (it needs the bit vectors).
+func compileTable(_ set: PolicySet, options: CompileOptions = CompileOptions()) throws -> MatchTable {
     do throws(CompileError) {
-        return try PolicyCompiler.compile(set)
+        return try PolicyCompiler.compile(set, options: options)
     } catch {
         StandardError.write("verdict: error: cannot compile the policy set: \(error)")
         throw ExitCode(ExitStatus.inputError)
@@ -32,15 +34,36 @@ struct Compile: ParsableCommand {
         The table is what `replay` classifies against and what `load` copies into BPF maps. The same
         input always gives byte-identical output. The layout is in docs/MATCH_TABLE_FORMAT.md; see it
         with `verdict inspect`.
+
+        Bit vectors (per dimension, a row of bits per class of keys) are the fastest form up to a
+        few thousand terms per chain and the form the BPF data plane loads; they grow as classes ×
+        terms. `auto` writes them when no chain has more than \(CompileOptions.defaultBitVectorTermLimit) terms; without
+        them the Swift fast path indexes the terms instead (same answers). `always` for a table that
+        `load` or `replay --engine bpf --table` will put in BPF maps.
         """)
 
+    enum BitVectors: String, ExpressibleByArgument, CaseIterable {
+        case auto, always, never
+
+        var options: CompileOptions {
+            switch self {
+            case .auto: return CompileOptions()
+            case .always: return .bpf
+            case .never: return .termIndexOnly
+            }
+        }
+    }
+
     @OptionGroup var input: PolicyInputOptions
+
+    @Option(name: .customLong("bit-vectors"), help: "Write the bit-vector rows: auto, always (BPF) or never.")
+    var bitVectors: BitVectors = .auto
 
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Where to write the table.", valueName: "table.vdt"))
     var outputPath: String
 
     func run() throws {
-        let table = try compileTable(try input.loadPolicySet())
+        let table = try compileTable(try input.loadPolicySet(), options: bitVectors.options)
         do throws(MatchTableError) {
             try table.write(to: outputPath)
         } catch {
@@ -50,7 +73,8 @@ struct Compile: ParsableCommand {
         if !input.quiet {
             let chains = table.chains.map { "\($0.rule_count)" }.joined(separator: "/")
             StandardError.write("verdict: wrote \(outputPath): \(table.size) bytes, \(table.endpoints.count) endpoints, "
-                                + "\(table.atoms.count) address atoms, rules per chain \(chains)")
+                                + "\(table.atoms.count) address atoms, rules per chain \(chains)"
+                + (table.hasBitVectors ? "" : ", no bit vectors (term index; not loadable into BPF maps)"))
         }
     }
 }

@@ -2,6 +2,7 @@
 // interface, outliving the command. Loading again on the same interface reloads atomically
 // (the inactive generation is written, then vd_cfg flips). docs/DECISIONS.md 34–37.
 
+import PolicyCompiler
 import ArgumentParser
 import BPFDataPlane
 import BPFImage
@@ -96,7 +97,7 @@ struct Load: ParsableCommand {
     }
 
     func run() throws {
-        let table = try compileTable(try input.loadPolicySet())
+        let table = try compileTable(try input.loadPolicySet(), options: .bpf)
         let endpointIndex = try endpointIndex(in: table)
         if let refusal = dryRun ? BPFCapabilities.current.reason : BPFCapabilities.attachRefusal {
             StandardError.write("verdict: error: load: \(refusal)")

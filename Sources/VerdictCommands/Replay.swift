@@ -2,6 +2,7 @@
 // with per-packet verdicts, per-rule hits, denied packets written out, and a comparison with a
 // previous run.
 
+import PolicyCompiler
 import ArgumentParser
 import BPFDataPlane
 import BPFLoader
@@ -98,7 +99,7 @@ struct Replay: ParsableCommand {
     }
 
     func run() throws {
-        let table = try tablePath.map(readTable) ?? compileTable(try input.loadPolicySet())
+        let table = try tablePath.map(readTable) ?? compileTable(try input.loadPolicySet(), options: engine == .swift ? CompileOptions() : .bpf)
         let expected = try expectPath.map(ExpectedResults.load)
         // Names points for output; the engines that judge have their own classifiers.
         let classifier = Classifier(table)

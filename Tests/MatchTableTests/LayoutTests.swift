@@ -17,6 +17,10 @@ struct LayoutTests {
         #expect(MemoryLayout<vd_chain>.size == 40)
         #expect(MemoryLayout<vd_rule>.size == 36)
         #expect(MemoryLayout<vd_rule>.stride == 36)
+        #expect(MemoryLayout<vd_span>.size == 8)
+        #expect(MemoryLayout<vd_span>.offset(of: \.count) == 4)
+        #expect(MemoryLayout<vd_key_range>.size == 8)
+        #expect(MemoryLayout<vd_key_range>.offset(of: \.hi) == 4)
     }
 
     @Test("BPF map key and value sizes match the C header")

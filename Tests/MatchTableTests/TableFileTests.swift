@@ -102,4 +102,17 @@ struct TableFileTests {
         #expect(dump.contains("allow NetworkPolicy default/demo/allow-http rule 0"))
         #expect(dump.contains("pass NetworkPolicy default/demo/allow-http rule 1 → term"))
     }
+
+    @Test("dump golden without bit vectors: each term's key ranges, and the file reads back")
+    func dumpGoldenTermIndex() throws {
+        let table = try PolicyCompiler.compile(PolicySet.resolve(ResourceLoader.load(text: Self.policies, file: "t.yaml")), options: .termIndexOnly)
+        #expect(!table.hasBitVectors)
+        #expect(table.section(VD_SEC_ROWS, chain: 0, dim: 1) == nil && table.section(VD_SEC_MAP, chain: 0, dim: 1) == nil)
+        let dump = table.dump()
+        let golden = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("golden/small.termindex.dump.txt"), encoding: .utf8)
+        #expect(dump == golden, "regenerate with `verdict compile --bit-vectors never` + `verdict inspect` after checking the diff")
+        #expect(try MatchTable(bytes: table.bytes, file: "x.vdt").dump() == dump)
+        #expect(table.byteCount < (try Self.table()).byteCount)
+    }
 }

@@ -42,10 +42,19 @@ enum FastPathComparison {
 }
 
 struct FastPathConformanceTests {
-    /// Every probe of `probesPath` through the reference and the fast path: same verdict, same deciding rule at every point.
+    /// Every probe of `probesPath` through the reference and the fast path: same verdict, same
+    /// deciding rule at every point, with both table forms (bit vectors, and the term index of
+    /// tables too large for them).
     func compareEngines(_ set: PolicySet, probesPath: String, name: String) throws {
+        try compareEngines(set, probesPath: probesPath, name: name, options: CompileOptions())
+        try compareEngines(set, probesPath: probesPath, name: name + " (term index)", options: .termIndexOnly)
+    }
+
+    func compareEngines(_ set: PolicySet, probesPath: String, name: String, options: CompileOptions) throws {
         let evaluator = ReferenceEvaluator(set)
-        let classifier = Classifier(try PolicyCompiler.compile(set))
+        let table = try PolicyCompiler.compile(set, options: options)
+        #expect(table.hasBitVectors == (options.bitVectorTermLimit >= 0))
+        let classifier = Classifier(table)
         for probe in try ProbeLoader.load(path: probesPath) {
             let r = try evaluator.resolve(probe)
             let ref = FastPathComparison.lines(reference: evaluator.evaluate(r.packet, from: r.source, to: r.destination))

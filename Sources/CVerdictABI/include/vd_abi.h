@@ -28,7 +28,7 @@ typedef int32_t __s32;
 /* "VDTABLE1" read as a little-endian u64. */
 #define VD_TABLE_MAGIC 0x31454c4241544456ULL
 /* Bump on any change to a struct below or to the meaning of a section. */
-#define VD_TABLE_VERSION 1u
+#define VD_TABLE_VERSION 2u
 #define VD_SECTION_ALIGN 64u
 #define VD_NONE 0xffffffffu
 
@@ -65,6 +65,8 @@ enum vd_section_kind {
 	VD_SEC_TERM_RULE = 11,   /* per chain: __u32[term_count]: the rule each term belongs to */
 	VD_SEC_MAP = 12,         /* per chain and dim: key -> class; __u16 for proto/ports, __u32 otherwise */
 	VD_SEC_ROWS = 13,        /* per chain and dim: __u64[class_count * words] */
+	VD_SEC_TERM_SPANS = 14,  /* per chain and dim: struct vd_span[term_count]: the term's ranges */
+	VD_SEC_TERM_RANGES = 15, /* per chain and dim: struct vd_key_range[]: keys each term accepts */
 };
 
 struct vd_table_header {
@@ -88,6 +90,10 @@ struct vd_table_header {
 #define VD_E2H_DROP 0u
 #define VD_E2H_ACCEPT 1u
 #define VD_E2H_RETURN 2u
+/* The table has no bit-vector sections (MAP, ROWS; every class_count is 0): a chain holds more
+ * terms than the compiler's bit-vector limit, and engines index the TERM_* sections instead.
+ * The BPF data plane needs the bit vectors and refuses such a table. */
+#define VD_TABLE_F_NO_ROWS 0x4u
 
 struct vd_section {
 	__u16 kind;       /* enum vd_section_kind */
@@ -102,6 +108,19 @@ struct vd_section {
 struct vd_ip6 {
 	__u64 hi; /* first 8 bytes of the address, as a big-endian number */
 	__u64 lo;
+};
+
+/* A term's keys in one dimension: ranges[first .. first + count) of the chain-dim's TERM_RANGES,
+ * sorted, disjoint and not adjacent. count 0: the term can never match. Dimensions in which
+ * every term accepts every key are trivial (vd_chain.trivial_dims) and have no TERM_* sections. */
+struct vd_span {
+	__u32 first;
+	__u32 count;
+};
+
+struct vd_key_range {
+	__u32 lo; /* first key */
+	__u32 hi; /* one past the last key */
 };
 
 struct vd_atom {
@@ -304,6 +323,8 @@ struct vd_ct_value {
 #ifndef __cplusplus
 _Static_assert(sizeof(struct vd_table_header) == 64, "vd_table_header layout");
 _Static_assert(sizeof(struct vd_section) == 24, "vd_section layout");
+_Static_assert(sizeof(struct vd_span) == 8, "vd_span layout");
+_Static_assert(sizeof(struct vd_key_range) == 8, "vd_key_range layout");
 _Static_assert(sizeof(struct vd_ip6) == 16, "vd_ip6 layout");
 _Static_assert(sizeof(struct vd_atom) == 4, "vd_atom layout");
 _Static_assert(sizeof(struct vd_endpoint) == 16, "vd_endpoint layout");

@@ -1,0 +1,255 @@
+// The fast path for tables without bit vectors (VD_TABLE_F_NO_ROWS, large rule sets): the first
+// matching term of a chain found from the table's term sections, with memory linear in the terms.
+//
+// Each term is filed under one *anchor* dimension, the one where it accepts the smallest share of
+// keys (weighted, since traffic crowds onto few protocols and ports). Per anchor dimension, the
+// keys are cut into elementary intervals where some anchored term's range starts or ends, and
+// each range is stored at its canonical nodes of a segment tree over those intervals (at most two
+// per level, so no range is copied into every interval it covers: a /8 costs as much as a /32).
+// A packet's key in that dimension names one leaf; the terms whose anchor range holds the key are
+// exactly those in the lists on the leaf's path to the root. Lists are in term order, so each is
+// scanned only until a term at or past the best match so far; a candidate is confirmed against
+// its bounding box in all six dimensions (one cache line), and against its exact ranges where a
+// dimension has more than one. The answer is the least matching term: the same as the AND of the
+// bit-vector rows, which the differential tests check on every conformance case.
+
+import CVerdictABI
+import MatchTable
+
+/// The term index of one chain. Plain pointers (no reference counting on the hot path); the
+/// Classifier owns it and calls ``deallocate()``.
+struct TermIndex {
+    static let dims = Int(VD_DIM_COUNT.rawValue)
+
+    /// One anchor dimension's segment tree.
+    struct Anchor {
+        /// key → leaf (elementary interval).
+        var leafOf: UnsafeMutablePointer<UInt32>
+        /// Leaves rounded up to a power of two; node n's children are 2n and 2n + 1, leaf i is node size + i.
+        var size: Int
+        /// CSR: node n's terms are entries[nodeStart[n] ..< nodeStart[n + 1]], ascending.
+        var nodeStart: UnsafeMutablePointer<UInt32>
+        var entries: UnsafeMutablePointer<UInt32>
+    }
+
+    let termCount: Int
+    /// Per term, 12 words: lo and hi (exclusive) of its bounding range in each dimension.
+    let boxes: UnsafeMutablePointer<UInt32>
+    /// Per term: bit d set when dimension d has more than one range (the box is not exact).
+    let exactDims: UnsafeMutablePointer<UInt8>
+    /// Per dimension, nil when trivial or when no term is anchored there.
+    let anchors: UnsafeMutablePointer<Anchor?>
+    /// Anchor dimensions in use, in the order a packet scans them.
+    let anchorOrder: [Int]
+    let anchorCount: Int
+    let anchorList: UnsafeMutablePointer<Int>
+    /// The table's spans and ranges for the exact check (nil for trivial dimensions).
+    let spans: [UnsafePointer<vd_span>?]
+    let ranges: [UnsafePointer<vd_key_range>?]
+    /// Bytes this index allocated, for reports.
+    let byteCount: Int
+
+    /// Relative cost of scanning a list in each dimension per unit of key share: traffic spreads
+    /// over endpoints and addresses, but crowds onto a few protocols and ports, so a term anchored
+    /// on "TCP" or "port 443" would be met by most packets.
+    static let anchorWeight: [Double] = [1, 1, 1, 64, 16, 16]
+
+    init(table: MatchTable, chain: Int, keys: [Int]) {
+        let c = table.chains[chain]
+        let n = Int(c.term_count)
+        termCount = n
+        var bytes = 0
+        boxes = .allocate(capacity: max(1, n * 12))
+        exactDims = .allocate(capacity: max(1, n))
+        exactDims.initialize(repeating: 0, count: max(1, n))
+        bytes += n * 49
+        var spans: [UnsafePointer<vd_span>?] = []
+        var ranges: [UnsafePointer<vd_key_range>?] = []
+        // Share of keys each term accepts per dimension, for the anchor choice.
+        var cost = [Double](repeating: 1, count: n * Self.dims)
+        for d in 0..<Self.dims {
+            let trivial = c.trivial_dims & (1 << d) != 0
+            let sp = trivial ? nil : table.array(VD_SEC_TERM_SPANS, chain: chain, dim: d, as: vd_span.self).baseAddress
+            let rg = trivial ? nil : table.array(VD_SEC_TERM_RANGES, chain: chain, dim: d, as: vd_key_range.self).baseAddress
+            spans.append(sp)
+            ranges.append(rg)
+            for t in 0..<n {
+                guard let sp, let rg else {
+                    boxes[t * 12 + 2 * d] = 0
+                    boxes[t * 12 + 2 * d + 1] = UInt32.max
+                    cost[t * Self.dims + d] = Self.anchorWeight[d]
+                    continue
+                }
+                let s = sp[t]
+                if s.count == 0 {
+                    // Never matches: an empty box (lo > every key).
+                    boxes[t * 12 + 2 * d] = UInt32.max
+                    boxes[t * 12 + 2 * d + 1] = 0
+                    cost[t * Self.dims + d] = 0
+                    continue
+                }
+                boxes[t * 12 + 2 * d] = rg[Int(s.first)].lo
+                boxes[t * 12 + 2 * d + 1] = rg[Int(s.first + s.count) - 1].hi
+                if s.count > 1 { exactDims[t] |= UInt8(1 << d) }
+                var covered = 0
+                for j in Int(s.first)..<Int(s.first + s.count) { covered += Int(rg[j].hi - rg[j].lo) }
+                cost[t * Self.dims + d] = Double(covered) / Double(max(keys[d], 1)) * Self.anchorWeight[d]
+            }
+        }
+        self.spans = spans
+        self.ranges = ranges
+
+        // Anchor per term: the cheapest non-trivial dimension; a term that never matches is not
+        // filed at all; a term trivial everywhere (a chain with no non-trivial dimension) goes
+        // under a pseudo-anchor: dimension 0 with one leaf.
+        var anchorOf = [Int](repeating: -1, count: n)
+        for t in 0..<n {
+            var best = -1, bestCost = Double.infinity
+            var never = false
+            for d in 0..<Self.dims where spans[d] != nil {
+                if spans[d]![t].count == 0 { never = true; break }
+                let k = cost[t * Self.dims + d]
+                if k < bestCost { bestCost = k; best = d }
+            }
+            if never { continue }
+            anchorOf[t] = best < 0 ? Self.dims : best
+        }
+
+        anchors = .allocate(capacity: Self.dims + 1)
+        anchors.initialize(repeating: nil, count: Self.dims + 1)
+        var order: [Int] = []
+        for d in 0...Self.dims {
+            let members = (0..<n).filter { anchorOf[$0] == d }
+            guard !members.isEmpty else { continue }
+            // The term's ranges in this dimension (the pseudo-anchor: one range over one key).
+            func termRanges(_ t: Int) -> UnsafeBufferPointer<vd_key_range> {
+                let s = spans[d]![t]
+                return UnsafeBufferPointer(start: ranges[d]! + Int(s.first), count: Int(s.count))
+            }
+            let keyCount = d == Self.dims ? 1 : keys[d]
+            var cuts: [UInt32] = [0, UInt32(keyCount)]
+            if d < Self.dims {
+                for t in members { for r in termRanges(t) { cuts.append(r.lo); cuts.append(r.hi) } }
+            }
+            cuts.sort()
+            var bounds: [UInt32] = []
+            for x in cuts where bounds.last != x { bounds.append(x) }
+            let leaves = bounds.count - 1
+            var size = 1
+            while size < leaves { size <<= 1 }
+            let leafOf = UnsafeMutablePointer<UInt32>.allocate(capacity: keyCount)
+            for i in 0..<leaves { (leafOf + Int(bounds[i])).initialize(repeating: UInt32(i), count: Int(bounds[i + 1] - bounds[i])) }
+            func leaf(_ key: UInt32) -> Int { Int(leafOf[Int(key)]) }
+            // Canonical nodes of leaves [l, r): the standard bottom-up segment-tree walk.
+            func nodes(_ l: Int, _ r: Int, _ body: (Int) -> Void) {
+                var l = l + size, r = r + size
+                while l < r {
+                    if l & 1 == 1 { body(l); l += 1 }
+                    if r & 1 == 1 { r -= 1; body(r) }
+                    l >>= 1; r >>= 1
+                }
+            }
+            func forEachNode(_ t: Int, _ body: (Int) -> Void) {
+                if d == Self.dims { body(size); return }
+                for r in termRanges(t) {
+                    let l = leaf(r.lo)
+                    let rr = Int(r.hi) == keyCount ? leaves : leaf(r.hi)
+                    nodes(l, rr, body)
+                }
+            }
+            let start = UnsafeMutablePointer<UInt32>.allocate(capacity: 2 * size + 1)
+            start.initialize(repeating: 0, count: 2 * size + 1)
+            for t in members { forEachNode(t) { start[$0 + 1] += 1 } }
+            for i in 1...(2 * size) { start[i] += start[i - 1] }
+            let total = Int(start[2 * size])
+            let entries = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, total))
+            var fill = [UInt32](repeating: 0, count: 2 * size)
+            for i in 0..<(2 * size) { fill[i] = start[i] }
+            for t in members {   // ascending, so every list is in term order
+                forEachNode(t) { node in entries[Int(fill[node])] = UInt32(t); fill[node] += 1 }
+            }
+            anchors[d] = Anchor(leafOf: leafOf, size: size, nodeStart: start, entries: entries)
+            bytes += keyCount * 4 + (2 * size + 1) * 4 + total * 4
+            order.append(d)
+        }
+        anchorOrder = order
+        anchorCount = order.count
+        anchorList = .allocate(capacity: max(1, order.count))
+        for (i, d) in order.enumerated() { anchorList[i] = d }
+        byteCount = bytes
+    }
+
+    func deallocate() {
+        boxes.deallocate()
+        exactDims.deallocate()
+        for d in 0...Self.dims {
+            if let a = anchors[d] {
+                a.leafOf.deallocate()
+                a.nodeStart.deallocate()
+                a.entries.deallocate()
+            }
+        }
+        anchors.deinitialize(count: Self.dims + 1)
+        anchors.deallocate()
+        anchorList.deallocate()
+    }
+
+    /// Whether term `t` accepts the six keys.
+    @inline(__always)
+    func matches(_ t: Int, _ k: UnsafePointer<UInt32>) -> Bool {
+        let b = boxes + t * 12
+        // Unsigned compares of the six dimensions; no early exit, so no branch per dimension.
+        var inside = (k[0] &- b[0]) < (b[1] &- b[0])
+        inside = inside && (k[1] &- b[2]) < (b[3] &- b[2])
+        inside = inside && (k[2] &- b[4]) < (b[5] &- b[4])
+        inside = inside && (k[3] &- b[6]) < (b[7] &- b[6])
+        inside = inside && (k[4] &- b[8]) < (b[9] &- b[8])
+        inside = inside && (k[5] &- b[10]) < (b[11] &- b[10])
+        guard inside else { return false }
+        let exact = exactDims[t]
+        if exact == 0 { return true }
+        for d in 0..<Self.dims where exact & (1 << d) != 0 {
+            let s = spans[d]![t]
+            let r = ranges[d]! + Int(s.first)
+            // Ranges are sorted: the last one starting at or below the key decides.
+            var lo = 0, hi = Int(s.count)
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                if r[mid].lo <= k[d] { lo = mid + 1 } else { hi = mid }
+            }
+            if lo == 0 || k[d] >= r[lo - 1].hi { return false }
+        }
+        return true
+    }
+
+    /// The least term at or after `start` that accepts the keys, or -1.
+    @inline(__always)
+    func firstMatch(_ k: UnsafePointer<UInt32>, from start: Int) -> Int {
+        var best = Int.max
+        for i in 0..<anchorCount {
+            let d = anchorList[i]
+            let a = anchors[d].unsafelyUnwrapped
+            var node = (d == Self.dims ? 0 : Int(a.leafOf[Int(k[d])])) + a.size
+            while node >= 1 {
+                var e = Int(a.nodeStart[node])
+                let end = Int(a.nodeStart[node + 1])
+                if start > 0 {
+                    // Pass: skip the terms before the target (lists are ascending).
+                    var hi = end
+                    while e < hi {
+                        let mid = (e + hi) >> 1
+                        if Int(a.entries[mid]) < start { e = mid + 1 } else { hi = mid }
+                    }
+                }
+                while e < end {
+                    let t = Int(a.entries[e])
+                    if t >= best { break }
+                    if matches(t, k) { best = t; break }
+                    e += 1
+                }
+                node >>= 1
+            }
+        }
+        return best == Int.max ? -1 : best
+    }
+}
