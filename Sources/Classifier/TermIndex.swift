@@ -21,15 +21,25 @@ import MatchTable
 struct TermIndex {
     static let dims = Int(VD_DIM_COUNT.rawValue)
 
-    /// One anchor dimension's segment tree.
+    /// A list entry: the term, and its range in a second dimension (its next most selective), so
+    /// that most candidates are rejected from the list's own cache lines without loading the box.
+    struct Entry {
+        var term: UInt32
+        var filterDim: UInt32
+        var lo: UInt32
+        var hi: UInt32
+    }
+
+    /// One anchor dimension's segment tree, flattened per leaf.
     struct Anchor {
         /// key → leaf (elementary interval).
         var leafOf: UnsafeMutablePointer<UInt32>
-        /// Leaves rounded up to a power of two; node n's children are 2n and 2n + 1, leaf i is node size + i.
-        var size: Int
-        /// CSR: node n's terms are entries[nodeStart[n] ..< nodeStart[n + 1]], ascending.
-        var nodeStart: UnsafeMutablePointer<UInt32>
-        var entries: UnsafeMutablePointer<UInt32>
+        /// CSR over leaves: leaf i's non-empty lists (itself and its ancestors in the segment tree,
+        /// empty nodes skipped) are lists[pathStart[i] ..< pathStart[i + 1]], each a (first, end)
+        /// pair of indices into entries.
+        var pathStart: UnsafeMutablePointer<UInt32>
+        var lists: UnsafeMutablePointer<(UInt32, UInt32)>
+        var entries: UnsafeMutablePointer<Entry>
     }
 
     let termCount: Int
@@ -103,15 +113,23 @@ struct TermIndex {
         // filed at all; a term trivial everywhere (a chain with no non-trivial dimension) goes
         // under a pseudo-anchor: dimension 0 with one leaf.
         var anchorOf = [Int](repeating: -1, count: n)
+        var filterOf = [Int](repeating: 0, count: n)
         for t in 0..<n {
-            var best = -1, bestCost = Double.infinity
+            var best = -1, bestCost = Double.infinity, second = -1, secondCost = Double.infinity
             var never = false
             for d in 0..<Self.dims where spans[d] != nil {
                 if spans[d]![t].count == 0 { never = true; break }
                 let k = cost[t * Self.dims + d]
-                if k < bestCost { bestCost = k; best = d }
+                if k < bestCost {
+                    second = best; secondCost = bestCost
+                    bestCost = k; best = d
+                } else if k < secondCost {
+                    second = d; secondCost = k
+                }
             }
             if never { continue }
+            // Without a second dimension the filter is the anchor's own bounding range.
+            filterOf[t] = second >= 0 ? second : max(best, 0)
             anchorOf[t] = best < 0 ? Self.dims : best
         }
 
@@ -157,19 +175,33 @@ struct TermIndex {
                     nodes(l, rr, body)
                 }
             }
-            let start = UnsafeMutablePointer<UInt32>.allocate(capacity: 2 * size + 1)
-            start.initialize(repeating: 0, count: 2 * size + 1)
+            var start = [UInt32](repeating: 0, count: 2 * size + 1)
             for t in members { forEachNode(t) { start[$0 + 1] += 1 } }
             for i in 1...(2 * size) { start[i] += start[i - 1] }
             let total = Int(start[2 * size])
-            let entries = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, total))
-            var fill = [UInt32](repeating: 0, count: 2 * size)
-            for i in 0..<(2 * size) { fill[i] = start[i] }
+            let entries = UnsafeMutablePointer<Entry>.allocate(capacity: max(1, total))
+            var fill = Array(start.prefix(2 * size))
             for t in members {   // ascending, so every list is in term order
-                forEachNode(t) { node in entries[Int(fill[node])] = UInt32(t); fill[node] += 1 }
+                let f = filterOf[t]
+                let entry = Entry(term: UInt32(t), filterDim: UInt32(f), lo: boxes[t * 12 + 2 * f], hi: boxes[t * 12 + 2 * f + 1])
+                forEachNode(t) { node in (entries + Int(fill[node])).initialize(to: entry); fill[node] += 1 }
             }
-            anchors[d] = Anchor(leafOf: leafOf, size: size, nodeStart: start, entries: entries)
-            bytes += keyCount * 4 + (2 * size + 1) * 4 + total * 4
+            // Per leaf, the non-empty nodes from the leaf up to the root.
+            let pathStart = UnsafeMutablePointer<UInt32>.allocate(capacity: leaves + 1)
+            var lists: [(UInt32, UInt32)] = []
+            for i in 0..<leaves {
+                pathStart[i] = UInt32(lists.count)
+                var node = i + size
+                while node >= 1 {
+                    if start[node] != start[node + 1] { lists.append((start[node], start[node + 1])) }
+                    node >>= 1
+                }
+            }
+            pathStart[leaves] = UInt32(lists.count)
+            let listStorage = UnsafeMutablePointer<(UInt32, UInt32)>.allocate(capacity: max(1, lists.count))
+            listStorage.initialize(from: lists, count: lists.count)
+            anchors[d] = Anchor(leafOf: leafOf, pathStart: pathStart, lists: listStorage, entries: entries)
+            bytes += keyCount * 4 + (leaves + 1) * 4 + lists.count * 8 + total * MemoryLayout<Entry>.stride
             order.append(d)
         }
         anchorOrder = order
@@ -185,7 +217,8 @@ struct TermIndex {
         for d in 0...Self.dims {
             if let a = anchors[d] {
                 a.leafOf.deallocate()
-                a.nodeStart.deallocate()
+                a.pathStart.deallocate()
+                a.lists.deallocate()
                 a.entries.deallocate()
             }
         }
@@ -229,25 +262,26 @@ struct TermIndex {
         for i in 0..<anchorCount {
             let d = anchorList[i]
             let a = anchors[d].unsafelyUnwrapped
-            var node = (d == Self.dims ? 0 : Int(a.leafOf[Int(k[d])])) + a.size
-            while node >= 1 {
-                var e = Int(a.nodeStart[node])
-                let end = Int(a.nodeStart[node + 1])
+            let leaf = d == Self.dims ? 0 : Int(a.leafOf[Int(k[d])])
+            for l in Int(a.pathStart[leaf])..<Int(a.pathStart[leaf + 1]) {
+                var e = Int(a.lists[l].0)
+                let end = Int(a.lists[l].1)
                 if start > 0 {
                     // Pass: skip the terms before the target (lists are ascending).
                     var hi = end
                     while e < hi {
                         let mid = (e + hi) >> 1
-                        if Int(a.entries[mid]) < start { e = mid + 1 } else { hi = mid }
+                        if Int(a.entries[mid].term) < start { e = mid + 1 } else { hi = mid }
                     }
                 }
                 while e < end {
-                    let t = Int(a.entries[e])
+                    let entry = a.entries[e]
+                    let t = Int(entry.term)
                     if t >= best { break }
-                    if matches(t, k) { best = t; break }
+                    let key = k[Int(entry.filterDim)]
+                    if (key &- entry.lo) < (entry.hi &- entry.lo) && matches(t, k) { best = t; break }
                     e += 1
                 }
-                node >>= 1
             }
         }
         return best == Int.max ? -1 : best
