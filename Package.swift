@@ -14,7 +14,8 @@ let package = Package(
         .executable(name: "capture-generator", targets: ["CaptureGenerator"]),
         // For the separate Benchmarks/ package.
         .library(name: "VerdictLibrary", targets: ["Selectors", "Addresses", "PolicyModel", "ReferenceEvaluator", "CVerdictABI", "MatchTable",
-                                                  "PolicyCompiler", "Classifier", "Packets", "PcapIO", "ClassBench", "Workloads", "CaptureReplay"]),
+                                                  "PolicyCompiler", "Classifier", "Packets", "PcapIO", "ClassBench", "Workloads", "CaptureReplay",
+                                                  "BPFLoader", "BPFImage", "BPFDataPlane"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),

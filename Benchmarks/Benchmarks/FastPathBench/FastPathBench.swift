@@ -1,82 +1,56 @@
-// The Swift fast path on ClassBench's 1K-rule sets (acl1, fw1, ipc1): classification only, one
-// core, the trace pre-loaded as packet keys, no-locality order. One benchmark per set and mode:
-//   FastPath/<set>/batch   classifyPoints over the whole trace (groups of 8)
-//   FastPath/<set>/single  classifyPoint, one packet per call
-// Throughput is in packets; the malloc counter must read 0 per iteration (no allocation per
-// packet). Every answer is checked against column 8 once before timing; a mismatch aborts.
+// The Swift fast path per rule count (10, 100, 1K, 10K, 100K; BenchEnvironment) on the ClassBench
+// profiles: classification only, one core, the trace pre-loaded as packet keys, no-locality order.
+//   FastPath/<set>/<rules>/batch   classifyPoints over the whole trace (groups of 8)
+//   FastPath/<set>/<rules>/single  classifyPoint, one packet per call
+// ps/packet is the loop's own time per header (wall clock over the trace). The malloc counter must
+// not grow with the trace (no allocation per packet; scripts/bench's gate checks that exactly).
+// Every answer is checked against the trace's expected index once before timing; a mismatch aborts.
 
 import Benchmark
-import Classifier
-import ClassBench
-import CVerdictABI
-import Foundation
-import MatchTable
-import PolicyCompiler
+import BenchSupport
 
 let benchmarks: @Sendable () -> Void = {
-    #if DEBUG
-    print("WARNING: benchmarks built in debug mode; figures are meaningless. Use `swift package benchmark` (release).")
-    #endif
-    let dir = ProcessInfo.processInfo.environment["VERDICT_CLASSBENCH_DIR"]
-        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Benchmarks/classbench").path
-    for set in ["acl1_1k", "fw1_1k", "ipc1_1k"] {
-        let rulesPath = "\(dir)/\(set).rules", tracePath = "\(dir)/\(set).trace.gz"
-        print("workload: ClassBench \(set) (\(rulesPath), \(tracePath)); seed: none (fixed files)")
-        let rules: [ClassBenchRule], trace: ClassBenchTrace, policy: ClassBenchPolicy, table: MatchTable
-        do {
-            rules = try ClassBenchRuleFile.load(path: rulesPath)
-            trace = try ClassBenchTrace.read(path: tracePath)
-            policy = try ClassBenchPolicy(rules: rules, file: rulesPath)
-            table = try PolicyCompiler.compile(policy.policySet)
-        } catch {
-            print("error: \(set): \(error); set VERDICT_CLASSBENCH_DIR to the directory holding the ClassBench files")
-            continue
-        }
-        let classifier = Classifier(table)
-        let chain = table.chainIndex(kind: VD_CHAIN_WORKLOAD, direction: VD_DIR_INGRESS)!
-        let endpoint = policy.endpointIndex
-        let keys: [PacketKey] = (0..<trace.count).map { i in
-            let p = policy.packet(trace, i)
-            return PacketKey(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber,
-                             sourcePort: p.sourcePort, destinationPort: p.destinationPort, icmpType: nil, icmpCode: nil)
-        }
-        // Check every answer once.
-        var names: [UInt32: String] = [:]
-        let classBenchOfRule: [Int32] = table.rules(chain: chain).map { r in
-            guard r.origin == UInt8(VD_ORIGIN_POLICY.rawValue) else { return -1 }
-            if names[r.policy] == nil { names[r.policy] = table.string(r.policy) }
-            return policy.classBenchIndex(policy: names[r.policy]!, rule: Int(r.index))
-        }
-        var out = [UInt32](repeating: 0, count: keys.count)
-        keys.withUnsafeBufferPointer { k in out.withUnsafeMutableBufferPointer { classifier.classifyPoints(chain: chain, endpoint: endpoint, keys: k, into: $0) } }
-        let mismatches = (0..<keys.count).filter { i in (out[i] == VD_NONE ? -1 : classBenchOfRule[Int(out[i])]) != trace.expected[i] }.count
-        precondition(mismatches == 0, "\(set): \(mismatches) mismatches against column 8")
-        print("\(set): \(rules.count) rules, \(keys.count) packets, 0 mismatches, table \(table.byteCount) bytes")
-
-        let config = Benchmark.Configuration(metrics: [.wallClock, .throughput, .mallocCountTotal, .instructions],
-                                             scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 30)
-        Benchmark("FastPath/\(set)/batch", configuration: config) { b in
-            var results = [UInt32](repeating: 0, count: keys.count)
-            b.startMeasurement()
-            for _ in b.scaledIterations {
-                keys.withUnsafeBufferPointer { k in
-                    results.withUnsafeMutableBufferPointer { classifier.classifyPoints(chain: chain, endpoint: endpoint, keys: k, into: $0) }
+    guard BenchEnvironment.mayRun("FastPathBench") else { return }
+    let perPacket = BenchmarkMetric.custom("ps/packet", polarity: .prefersSmaller, useScalingFactor: false)
+    for rules in BenchEnvironment.ruleCounts {
+        for set in BenchEnvironment.sets {
+            let budget = BenchEnvironment.budget(rules: rules, seconds: 3, iterations: 30)
+            let config = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal, perPacket], scalingFactor: .one,
+                                                 maxDuration: budget.maxDuration, maxIterations: budget.maxIterations)
+            Benchmark("FastPath/\(set)/\(rules)/batch", configuration: config) { b in
+                let w = WorkloadCache.compiled(set: set, rules: rules)
+                var results = [UInt32](repeating: 0, count: w.keys.count)
+                let clock = ContinuousClock()
+                b.startMeasurement()
+                for _ in b.scaledIterations {
+                    let start = clock.now
+                    w.keys.withUnsafeBufferPointer { k in
+                        results.withUnsafeMutableBufferPointer { w.classifier.classifyPoints(chain: w.chain, endpoint: w.endpoint, keys: k, into: $0) }
+                    }
+                    b.measurement(perPacket, Int((clock.now - start).seconds * 1e12 / Double(max(w.keys.count, 1))))
                 }
+                b.stopMeasurement()
+                blackHole(results.first)
+            } setup: {
+                _ = WorkloadCache.compiled(set: set, rules: rules)
             }
-            b.stopMeasurement()
-            blackHole(results[0])
-        }
-        Benchmark("FastPath/\(set)/single", configuration: config) { b in
-            var acc: UInt32 = 0
-            b.startMeasurement()
-            for _ in b.scaledIterations {
-                keys.withUnsafeBufferPointer { k in
-                    for key in k { acc &+= classifier.classifyPoint(chain: chain, endpoint: endpoint, key: key) }
+            Benchmark("FastPath/\(set)/\(rules)/single", configuration: config) { b in
+                let w = WorkloadCache.compiled(set: set, rules: rules)
+                var acc: UInt32 = 0
+                let clock = ContinuousClock()
+                b.startMeasurement()
+                for _ in b.scaledIterations {
+                    let start = clock.now
+                    w.keys.withUnsafeBufferPointer { k in
+                        for key in k { acc &+= w.classifier.classifyPoint(chain: w.chain, endpoint: w.endpoint, key: key) }
+                    }
+                    b.measurement(perPacket, Int((clock.now - start).seconds * 1e12 / Double(max(w.keys.count, 1))))
                 }
+                b.stopMeasurement()
+                blackHole(acc)
+            } setup: {
+                _ = WorkloadCache.compiled(set: set, rules: rules)
             }
-            b.stopMeasurement()
-            blackHole(acc)
         }
     }
 }

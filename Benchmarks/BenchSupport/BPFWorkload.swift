@@ -1,0 +1,94 @@
+// A compiled workload in the kernel: the TC object's maps filled by BPFTablePlane, the subject pod
+// enforced in endpoint mode through vd_tc_egress (traffic leaving the host towards the pod, so
+// the pod's ingress chain, as `verdict bench classbench --engine bpf` runs it), every header as
+// one Ethernet frame. Every frame's answer is checked once through BPF_PROG_TEST_RUN before timing.
+//
+// Both timings are the kernel's own (BPF_PROG_TEST_RUN's duration: the program only, no system
+// call): hot repeats one frame `repeat` times in one test run; varied runs each header once.
+// The program also does conntrack and hit counting: a repeated allowed frame is a tracked flow
+// from its second run on, so the hot figure is classification plus a conntrack hit; a denied
+// frame is classified and counted every time. Classification runs for every frame either way.
+
+import Addresses
+import BPFDataPlane
+import BPFLoader
+import CVerdictABI
+import MatchTable
+import Packets
+
+public final class BPFWorkload: @unchecked Sendable {
+    public let compiled: CompiledWorkload
+    public let plane: BPFTablePlane
+    public let frames: [[UInt8]]
+    public let loadSeconds: Double
+
+    /// Why BPF benchmarks cannot run here, or nil.
+    public static var unavailableReason: String? {
+        let caps = BPFCapabilities.current
+        return caps.canLoadPrograms ? nil : (caps.reason ?? "BPF programs cannot be loaded here")
+    }
+
+    public init(_ compiled: CompiledWorkload, headroom: Double = 0.25) throws(BPFError) {
+        self.compiled = compiled
+        CPUPinning.pinToCurrentCPU()
+        let clock = ContinuousClock()
+        let start = clock.now
+        plane = try BPFTablePlane(compiled.table, object: .tc, mode: VD_MODE_ENDPOINT, endpoint: UInt32(compiled.endpoint),
+                                  headroom: headroom, conntrackEntries: 1 << 18)
+        loadSeconds = (clock.now - start).seconds
+        frames = compiled.workload.packets.enumerated().map { i, p in
+            Self.frame(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber,
+                       sourcePort: p.sourcePort, destinationPort: p.destinationPort, id: UInt16(truncatingIfNeeded: i))
+        }
+    }
+
+    /// Bytes of the table-derived maps at their loaded size (both generations, headroom included);
+    /// conntrack, hit counters and vd_last are sized apart from the table and not counted.
+    public var mapBytes: Int { BPFTableMap.allCases.reduce(0) { $0 + plane.capacity.bytes(of: $1) } }
+
+    /// One test run of frame `i`: the ClassBench answer and the kernel's mean ns per repetition.
+    public func run(_ i: Int, repeat count: Int = 1) throws(BPFError) -> (answer: Int32, nanoseconds: UInt32) {
+        let r = try plane.run(frames[i], hook: .tcEgress, repeat: count)
+        let points = r.policy.points
+        guard points.count == 1, points[0].chain == UInt8(compiled.chain) else {
+            throw BPFError(operation: "test run", errno: 0, message: "frame \(i): the kernel gave \(r.policy), not one point of the pod's ingress chain")
+        }
+        return (compiled.answer(points[0].rule), r.durationNanoseconds)
+    }
+
+    /// Every frame once against the expected index; aborts the run on a mismatch. Conntrack is
+    /// cleared afterwards so timing starts from the same state every time.
+    public func check() {
+        let w = compiled.workload
+        do throws(BPFError) {
+            for i in frames.indices {
+                let a = try run(i).answer
+                if a != w.expected[i] {
+                    BenchFailure.abort("\(w.name): BPF: header \(i) (\(w.packets[i])): expected rule \(w.expected[i]), the kernel gave \(a)")
+                }
+            }
+            try plane.clearConntrack()
+        } catch {
+            BenchFailure.abort("\(w.name): BPF: \(error)")
+        }
+    }
+
+    /// A header as an Ethernet frame: TCP SYN, UDP, SCTP INIT, ICMP echo request (ClassBench
+    /// headers carry no ICMP type), or the protocol number over 8 zero bytes. The same frames as
+    /// BenchClassBench.frame in VerdictCommands (which this package cannot import).
+    static func frame(source: IPAddress, destination: IPAddress, protocolNumber: UInt8, sourcePort: UInt16?, destinationPort: UInt16?,
+                      id: UInt16) -> [UInt8] {
+        let sp = sourcePort ?? 0, dp = destinationPort ?? 0
+        let ports = sourcePort != nil
+        let t: PacketBuilder.Transport
+        switch protocolNumber {
+        case 6 where ports: t = .tcp(src: sp, dst: dp, flags: .syn)
+        case 17 where ports: t = .udp(src: sp, dst: dp)
+        case 132 where ports: t = .sctp(src: sp, dst: dp)
+        case 136 where ports: t = .other(protocol: 136, bytes: [UInt8(sp >> 8), UInt8(sp & 255), UInt8(dp >> 8), UInt8(dp & 255), 0, 8, 0, 0])
+        case 1: t = .icmp(type: 8, code: 0)
+        default: t = .other(protocol: protocolNumber, bytes: [UInt8](repeating: 0, count: 8))
+        }
+        return PacketBuilder(network: .ipv4(.init(src: source, dst: destination, identification: id)), transport: t).frame()
+    }
+}

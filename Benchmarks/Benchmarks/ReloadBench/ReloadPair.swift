@@ -1,0 +1,81 @@
+// The two tables a reload benchmark alternates between: A (the workload) and B (A without its
+// last rule), both checked, and A loaded into BPF maps with headroom for either.
+
+import BenchSupport
+import BPFDataPlane
+import ClassBench
+import Classifier
+import CVerdictABI
+import Foundation
+import MatchTable
+import PolicyCompiler
+
+final class ReloadPair: @unchecked Sendable {
+    let a: CompiledWorkload
+    let policyB: ClassBenchPolicy
+    let tableB: MatchTable
+    private var bpfPlane: BPFWorkload?
+    private var nextIsB = true
+
+    nonisolated(unsafe) static var entries: [String: ReloadPair] = [:]
+    static let lock = NSLock()
+
+    static func loaded(set: String, rules: Int) -> ReloadPair {
+        lock.lock()
+        defer { lock.unlock() }
+        if let p = entries["\(set)/\(rules)"] { return p }
+        let a = WorkloadCache.compiled(set: set, rules: rules)
+        do {
+            let rulesB = Array(a.workload.rules.dropLast())
+            let policyB = try ClassBenchPolicy(rules: rulesB, file: "\(a.workload.name) without its last rule")
+            let tableB = try PolicyCompiler.compile(policyB.policySet)
+            print("\(a.workload.name): reload pair: A \(a.workload.rules.count) rules (\(a.table.byteCount) bytes), "
+                  + "B \(rulesB.count) rules (\(tableB.byteCount) bytes)")
+            let p = ReloadPair(a: a, policyB: policyB, tableB: tableB)
+            entries["\(set)/\(rules)"] = p
+            return p
+        } catch {
+            BenchFailure.abort("\(a.workload.name): reload pair: \(error)")
+        }
+    }
+
+    private init(a: CompiledWorkload, policyB: ClassBenchPolicy, tableB: MatchTable) {
+        self.a = a
+        self.policyB = policyB
+        self.tableB = tableB
+    }
+
+    /// The endpoint index of the subject pod in `table` (the same pod in both policy sets).
+    func endpoint(of table: MatchTable) -> Int { table === tableB ? policyB.endpointIndex : a.endpoint }
+
+    /// The plane, loaded on first use with A.
+    var bpf: BPFWorkload {
+        if let p = bpfPlane { return p }
+        do {
+            let p = try BPFWorkload(a)
+            bpfPlane = p
+            return p
+        } catch {
+            BenchFailure.abort("\(a.workload.name): BPF: \(error)")
+        }
+    }
+
+    /// The table the next reload writes: B, A, B, …
+    func flipTarget() -> MatchTable {
+        defer { nextIsB.toggle() }
+        return nextIsB ? tableB : a.table
+    }
+
+    /// Reload B then A, then every header through the kernel against A's expected answers.
+    func checkBPF() {
+        let p = bpf
+        do {
+            try p.plane.reload(tableB, endpoint: UInt32(policyB.endpointIndex))
+            try p.plane.reload(a.table, endpoint: UInt32(a.endpoint))
+        } catch {
+            BenchFailure.abort("\(a.workload.name): BPF reload: \(error)")
+        }
+        p.check()
+        print("\(a.workload.name): BPF: 0 mismatches on \(p.frames.count) headers after reloads A → B → A")
+    }
+}
