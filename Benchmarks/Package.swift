@@ -29,7 +29,8 @@ let package = Package(
             name: "BenchGate",
             dependencies: ["BenchSupport", .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
                            .product(name: "VerdictLibrary", package: "Verdict")],
-            path: "BenchGate"),
+            // Not directly under a directory named Benchmarks: ordo-one runs every executable there as a suite.
+            path: "Tools/BenchGate"),
         // Per-rule-count workloads (ClassBench profiles at 10 … 100K rules, answers checked before
         // timing) and the run's scope from the environment (BenchEnvironment).
         .target(

@@ -21,7 +21,7 @@ import Foundation
 
 struct Options {
     var command = ""
-    var baseline = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    var baseline = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("baselines/gate.json").path
     var sets = BenchEnvironment.allSets
     var rules = BenchEnvironment.quickRuleCounts
