@@ -10,14 +10,15 @@ public enum WorkloadCache {
 
     /// The set at `rules` rules, compiled and checked on the fast path (printed banner first);
     /// aborts the run when the workload cannot be built or an answer is wrong.
-    public static func compiled(set: String, rules: Int) -> CompiledWorkload {
+    public static func compiled(set: String, rules: Int, source: BenchWorkload.Source = BenchWorkload.defaultSource) -> CompiledWorkload {
         lock.lock()
         defer { lock.unlock() }
-        let key = "\(set)/\(rules)"
+        let key = "\(source)/\(set)/\(rules)"
         if let c = compiled[key] { return c }
         do throws(WorkloadError) {
-            let w = try BenchWorkload.load(set: set, rules: rules)
-            print(w.banner)
+            let clock = ContinuousClock(), start = clock.now
+            let w = try BenchWorkload.load(set: set, rules: rules, source: source)
+            print(w.banner + " (made in \(String(format: "%.2f", (clock.now - start).seconds)) s)")
             let c = try CompiledWorkload(w)
             c.checkFastPath()
             print("\(w.name): \(w.rules.count) rules, \(w.packets.count) headers, 0 mismatches on the fast path (batch and single); "
@@ -27,12 +28,5 @@ public enum WorkloadCache {
         } catch {
             BenchFailure.abort(error.description)
         }
-    }
-
-    /// Frees a workload (the 100K ones hold hundreds of MB between them).
-    public static func drop(set: String, rules: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        compiled["\(set)/\(rules)"] = nil
     }
 }

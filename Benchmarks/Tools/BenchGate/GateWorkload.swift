@@ -1,5 +1,7 @@
 // What the gate measures of one workload, and how many headers each measurement takes: enough
 // that per-packet figures are stable, few enough that callgrind (about 50× slower) stays quick.
+// The gate runs on the committed ClassBench files, never the generator: a generator change must
+// not silently change the headers the baseline was measured on.
 
 import BenchSupport
 import ClassBench
@@ -16,7 +18,7 @@ struct GateWorkload {
     static let referenceHeaders = 64
 
     init(set: String, rules: Int) {
-        compiled = WorkloadCache.compiled(set: set, rules: rules)
+        compiled = WorkloadCache.compiled(set: set, rules: rules, source: .committed)
         keys = Array(compiled.keys.prefix(Self.fastPathHeaders))
         referenceCount = min(compiled.keys.count, Self.referenceHeaders)
         if keys.count < 2 { BenchFailure.abort("\(compiled.workload.name): only \(keys.count) headers, too few to measure") }
