@@ -18,6 +18,9 @@ import Packets
 
 public final class BPFWorkload: @unchecked Sendable {
     public let compiled: CompiledWorkload
+    /// The table in the maps (`compiled.bpfTable()`: with rows) and its rules' ClassBench indices.
+    public let table: MatchTable
+    let classBenchOfRule: [Int32]
     public let plane: BPFTablePlane
     public let frames: [[UInt8]]
     public let loadSeconds: Double
@@ -28,13 +31,19 @@ public final class BPFWorkload: @unchecked Sendable {
         return caps.canLoadPrograms ? nil : (caps.reason ?? "BPF programs cannot be loaded here")
     }
 
-    public init(_ compiled: CompiledWorkload, headroom: Double = 0.25) throws(BPFError) {
+    public init(_ compiled: CompiledWorkload, headroom: Double = 0.25) throws(WorkloadError) {
         self.compiled = compiled
         CPUPinning.pinToCurrentCPU()
+        table = try compiled.bpfTable()
+        classBenchOfRule = CompiledWorkload.classBenchIndices(table, chain: compiled.chain, policy: compiled.workload.policy)
         let clock = ContinuousClock()
         let start = clock.now
-        plane = try BPFTablePlane(compiled.table, object: .tc, mode: VD_MODE_ENDPOINT, endpoint: UInt32(compiled.endpoint),
-                                  headroom: headroom, conntrackEntries: 1 << 18)
+        do throws(BPFError) {
+            plane = try BPFTablePlane(table, object: .tc, mode: VD_MODE_ENDPOINT, endpoint: UInt32(compiled.endpoint),
+                                      headroom: headroom, conntrackEntries: 1 << 18)
+        } catch {
+            throw WorkloadError("\(compiled.workload.name): loading the table into BPF maps: \(error)")
+        }
         loadSeconds = (clock.now - start).seconds
         frames = compiled.workload.packets.enumerated().map { i, p in
             Self.frame(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber,
@@ -53,7 +62,8 @@ public final class BPFWorkload: @unchecked Sendable {
         guard points.count == 1, points[0].chain == UInt8(compiled.chain) else {
             throw BPFError(operation: "test run", errno: 0, message: "frame \(i): the kernel gave \(r.policy), not one point of the pod's ingress chain")
         }
-        return (compiled.answer(points[0].rule), r.durationNanoseconds)
+        let rule = points[0].rule
+        return (rule == VD_NONE ? -1 : classBenchOfRule[Int(rule)], r.durationNanoseconds)
     }
 
     /// Every frame once against the expected index; aborts the run on a mismatch. Conntrack is

@@ -39,12 +39,24 @@ public final class CompiledWorkload: @unchecked Sendable {
         classBenchOfRule = Self.classBenchIndices(table, chain: c, policy: workload.policy)
     }
 
-    static func classBenchIndices(_ table: MatchTable, chain: Int, policy: ClassBenchPolicy) -> [Int32] {
+    public static func classBenchIndices(_ table: MatchTable, chain: Int, policy: ClassBenchPolicy) -> [Int32] {
         var names: [UInt32: String] = [:]
         return table.rules(chain: chain).map { r in
             guard r.origin == UInt8(VD_ORIGIN_POLICY.rawValue) else { return -1 }
             if names[r.policy] == nil { names[r.policy] = table.string(r.policy) }
             return policy.classBenchIndex(policy: names[r.policy]!, rule: Int(r.index))
+        }
+    }
+
+    /// The table the BPF data plane needs: the same policy with bit-vector rows, which the
+    /// compiler leaves out above 4,096 terms per chain (DECISIONS 59; the Swift fast path then
+    /// indexes the terms). Below that it is `table` itself.
+    public func bpfTable() throws(WorkloadError) -> MatchTable {
+        if table.hasBitVectors { return table }
+        do {
+            return try PolicyCompiler.compile(workload.policy.policySet, options: .bpf)
+        } catch {
+            throw WorkloadError("\(workload.name): compile with rows for BPF failed: \(error)")
         }
     }
 

@@ -1,5 +1,6 @@
 // The two tables a reload benchmark alternates between: A (the workload) and B (A without its
-// last rule), both checked, and A loaded into BPF maps with headroom for either.
+// last rule), A checked, and A loaded into BPF maps with headroom for either. The BPF reloads use
+// both compiled with rows (CompileOptions.bpf), which the BPF data plane needs at any size.
 
 import BenchSupport
 import BPFDataPlane
@@ -13,6 +14,7 @@ import PolicyCompiler
 final class ReloadPair: @unchecked Sendable {
     let a: CompiledWorkload
     let policyB: ClassBenchPolicy
+    /// B compiled for BPF (with rows).
     let tableB: MatchTable
     private var bpfPlane: BPFWorkload?
     private var nextIsB = true
@@ -28,9 +30,9 @@ final class ReloadPair: @unchecked Sendable {
         do {
             let rulesB = Array(a.workload.rules.dropLast())
             let policyB = try ClassBenchPolicy(rules: rulesB, file: "\(a.workload.name) without its last rule")
-            let tableB = try PolicyCompiler.compile(policyB.policySet)
-            print("\(a.workload.name): reload pair: A \(a.workload.rules.count) rules (\(a.table.byteCount) bytes), "
-                  + "B \(rulesB.count) rules (\(tableB.byteCount) bytes)")
+            let tableB = try PolicyCompiler.compile(policyB.policySet, options: .bpf)
+            print("\(a.workload.name): reload pair: A \(a.workload.rules.count) rules, B \(rulesB.count) rules "
+                  + "(\(tableB.byteCount) bytes with rows, as BPF loads it)")
             let p = ReloadPair(a: a, policyB: policyB, tableB: tableB)
             entries["\(set)/\(rules)"] = p
             return p
@@ -63,7 +65,7 @@ final class ReloadPair: @unchecked Sendable {
     /// The table the next reload writes: B, A, B, …
     func flipTarget() -> MatchTable {
         defer { nextIsB.toggle() }
-        return nextIsB ? tableB : a.table
+        return nextIsB ? tableB : bpf.table
     }
 
     /// Reload B then A, then every header through the kernel against A's expected answers.
@@ -71,7 +73,7 @@ final class ReloadPair: @unchecked Sendable {
         let p = bpf
         do {
             try p.plane.reload(tableB, endpoint: UInt32(policyB.endpointIndex))
-            try p.plane.reload(a.table, endpoint: UInt32(a.endpoint))
+            try p.plane.reload(p.table, endpoint: UInt32(a.endpoint))
         } catch {
             BenchFailure.abort("\(a.workload.name): BPF reload: \(error)")
         }
