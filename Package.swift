@@ -90,7 +90,7 @@ let package = Package(
                     exclude: ["golden"]),
         .testTarget(name: "VerdictCommandsTests", dependencies: ["TestFixtures", "VerdictCommands", "CaptureReplay", "BPFLoader", "PolicyModel", "ReferenceEvaluator", "PolicyCompiler", "Classifier", "MatchTable", "Packets", "PcapIO", "Addresses"]),
         .testTarget(name: "CapturesTests", dependencies: ["CaptureGenerator", "Packets", "PcapIO", "Addresses", "PolicyModel", "ReferenceEvaluator"]),
-        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "PolicyCompiler", "Classifier"]),
+        .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "PolicyCompiler", "Classifier", "CVerdictABI", "MatchTable"]),
         .testTarget(name: "ClassBenchTests", dependencies: ["ClassBench", "PolicyModel", "ReferenceEvaluator", "Addresses", "CZlib"]),
         // Fixtures shared by the tests that compare engines (paths, conformance policy sets, probe keys).
         .target(name: "TestFixtures", dependencies: ["Addresses", "BPFImage", "Classifier", "MatchTable", "PolicyCompiler", "PolicyModel",

@@ -306,6 +306,14 @@ public final class Classifier {
         }
     }
 
+    /// Long lists the term indexes split again by a second dimension (TermIndex.NestedGroup).
+    public var termIndexNestedGroups: Int {
+        (0..<chainCount).reduce(0) { n, c in
+            guard let t = views[c].termIndex?.pointee else { return n }
+            return n + (0...TermIndex.dims).reduce(0) { $0 + (t.anchors[$1]?.groupCount ?? 0) }
+        }
+    }
+
     /// Bytes the term indexes allocated (0 for a table with bit vectors).
     public var termIndexBytes: Int {
         (0..<chainCount).reduce(0) { $0 + (views[$1].termIndex?.pointee.byteCount ?? 0) }

@@ -30,6 +30,25 @@ struct TermIndex {
         var hi: UInt32
     }
 
+    /// A long list split again, by its entries' filter dimension: per dimension, a segment tree
+    /// over the elementary intervals of the entries' ranges in it, flattened per leaf like an
+    /// anchor. A popular prefix's list then costs a few short lists instead of a scan of hundreds
+    /// of entries (the second of the two dimensions a term is filed under).
+    struct NestedGroup {
+        var dim: Int
+        /// leaves + 1 sorted cut points; leaf i is [bounds[i], bounds[i + 1]).
+        var bounds: UnsafeMutablePointer<UInt32>
+        var leaves: Int
+        var pathStart: UnsafeMutablePointer<UInt32>
+        var lists: UnsafeMutablePointer<(UInt32, UInt32)>
+        var terms: UnsafeMutablePointer<UInt32>
+    }
+
+    /// Lists longer than this are split by filter dimension.
+    static let nestThreshold = 32
+    /// A list reference with this bit set names nested groups: (bit | first group, group count).
+    static let nestedFlag: UInt32 = 0x8000_0000
+
     /// One anchor dimension's segment tree, flattened per leaf.
     struct Anchor {
         /// key → leaf (elementary interval).
@@ -40,6 +59,74 @@ struct TermIndex {
         var pathStart: UnsafeMutablePointer<UInt32>
         var lists: UnsafeMutablePointer<(UInt32, UInt32)>
         var entries: UnsafeMutablePointer<Entry>
+        var groups: UnsafeMutablePointer<NestedGroup>
+        var groupCount: Int
+    }
+
+    /// Canonical segment-tree nodes (implicit heap over `size` leaves) of leaves [l, r).
+    static func canonicalNodes(_ l: Int, _ r: Int, size: Int, _ body: (Int) -> Void) {
+        var l = l + size, r = r + size
+        while l < r {
+            if l & 1 == 1 { body(l); l += 1 }
+            if r & 1 == 1 { r -= 1; body(r) }
+            l >>= 1; r >>= 1
+        }
+    }
+
+    /// For each leaf, the non-empty node lists from it to the root, as (first, end) pairs.
+    static func leafPaths(leaves: Int, size: Int, nodeStart: [UInt32]) -> (pathStart: UnsafeMutablePointer<UInt32>, lists: [(UInt32, UInt32)]) {
+        let pathStart = UnsafeMutablePointer<UInt32>.allocate(capacity: leaves + 1)
+        var lists: [(UInt32, UInt32)] = []
+        for i in 0..<leaves {
+            pathStart[i] = UInt32(lists.count)
+            var node = i + size
+            while node >= 1 {
+                if nodeStart[node] != nodeStart[node + 1] { lists.append((nodeStart[node], nodeStart[node + 1])) }
+                node >>= 1
+            }
+        }
+        pathStart[leaves] = UInt32(lists.count)
+        return (pathStart, lists)
+    }
+
+    /// The nested groups of one long list (entries in term order), and their bytes.
+    static func nestedGroups(_ entries: UnsafeBufferPointer<Entry>) -> ([NestedGroup], Int) {
+        var groups: [NestedGroup] = []
+        var bytes = 0
+        for dim in 0..<dims {
+            let es = entries.filter { Int($0.filterDim) == dim }
+            guard !es.isEmpty else { continue }
+            var cuts: [UInt32] = []
+            for e in es { cuts.append(e.lo); cuts.append(e.hi) }
+            cuts.sort()
+            var bounds: [UInt32] = []
+            for x in cuts where bounds.last != x { bounds.append(x) }
+            let leaves = bounds.count - 1
+            var size = 1
+            while size < leaves { size <<= 1 }
+            func leaf(_ x: UInt32) -> Int {
+                var lo = 0, hi = bounds.count
+                while lo < hi { let mid = (lo + hi) >> 1; if bounds[mid] < x { lo = mid + 1 } else { hi = mid } }
+                return lo
+            }
+            var start = [UInt32](repeating: 0, count: 2 * size + 1)
+            for e in es where e.lo < e.hi { canonicalNodes(leaf(e.lo), leaf(e.hi), size: size) { start[$0 + 1] += 1 } }
+            for i in 1...(2 * size) { start[i] += start[i - 1] }
+            let total = Int(start[2 * size])
+            let terms = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, total))
+            var fill = Array(start.prefix(2 * size))
+            for e in es where e.lo < e.hi {
+                canonicalNodes(leaf(e.lo), leaf(e.hi), size: size) { node in terms[Int(fill[node])] = e.term; fill[node] += 1 }
+            }
+            let (pathStart, lists) = leafPaths(leaves: leaves, size: size, nodeStart: start)
+            let listStorage = UnsafeMutablePointer<(UInt32, UInt32)>.allocate(capacity: max(1, lists.count))
+            listStorage.initialize(from: lists, count: lists.count)
+            let boundStorage = UnsafeMutablePointer<UInt32>.allocate(capacity: bounds.count)
+            boundStorage.initialize(from: bounds, count: bounds.count)
+            groups.append(NestedGroup(dim: dim, bounds: boundStorage, leaves: leaves, pathStart: pathStart, lists: listStorage, terms: terms))
+            bytes += bounds.count * 4 + (leaves + 1) * 4 + lists.count * 8 + total * 4
+        }
+        return (groups, bytes)
     }
 
     let termCount: Int
@@ -159,20 +246,12 @@ struct TermIndex {
             for i in 0..<leaves { (leafOf + Int(bounds[i])).initialize(repeating: UInt32(i), count: Int(bounds[i + 1] - bounds[i])) }
             func leaf(_ key: UInt32) -> Int { Int(leafOf[Int(key)]) }
             // Canonical nodes of leaves [l, r): the standard bottom-up segment-tree walk.
-            func nodes(_ l: Int, _ r: Int, _ body: (Int) -> Void) {
-                var l = l + size, r = r + size
-                while l < r {
-                    if l & 1 == 1 { body(l); l += 1 }
-                    if r & 1 == 1 { r -= 1; body(r) }
-                    l >>= 1; r >>= 1
-                }
-            }
             func forEachNode(_ t: Int, _ body: (Int) -> Void) {
                 if d == Self.dims { body(size); return }
                 for r in termRanges(t) {
                     let l = leaf(r.lo)
                     let rr = Int(r.hi) == keyCount ? leaves : leaf(r.hi)
-                    nodes(l, rr, body)
+                    Self.canonicalNodes(l, rr, size: size, body)
                 }
             }
             var start = [UInt32](repeating: 0, count: 2 * size + 1)
@@ -186,21 +265,27 @@ struct TermIndex {
                 let entry = Entry(term: UInt32(t), filterDim: UInt32(f), lo: boxes[t * 12 + 2 * f], hi: boxes[t * 12 + 2 * f + 1])
                 forEachNode(t) { node in (entries + Int(fill[node])).initialize(to: entry); fill[node] += 1 }
             }
-            // Per leaf, the non-empty nodes from the leaf up to the root.
-            let pathStart = UnsafeMutablePointer<UInt32>.allocate(capacity: leaves + 1)
-            var lists: [(UInt32, UInt32)] = []
-            for i in 0..<leaves {
-                pathStart[i] = UInt32(lists.count)
-                var node = i + size
-                while node >= 1 {
-                    if start[node] != start[node + 1] { lists.append((start[node], start[node + 1])) }
-                    node >>= 1
-                }
+            // Per leaf, the non-empty nodes from the leaf up to the root; a long node list is
+            // replaced by a reference to its nested groups.
+            let (pathStart, paths) = Self.leafPaths(leaves: leaves, size: size, nodeStart: start)
+            var lists = paths
+            var groups: [NestedGroup] = []
+            var nestedRef: [UInt32: (UInt32, UInt32)] = [:]
+            for i in lists.indices where Int(lists[i].1 - lists[i].0) > Self.nestThreshold {
+                if let ref = nestedRef[lists[i].0] { lists[i] = ref; continue }
+                let (g, gBytes) = Self.nestedGroups(UnsafeBufferPointer(start: entries + Int(lists[i].0), count: Int(lists[i].1 - lists[i].0)))
+                let ref = (Self.nestedFlag | UInt32(groups.count), UInt32(g.count))
+                nestedRef[lists[i].0] = ref
+                groups += g
+                bytes += gBytes
+                lists[i] = ref
             }
-            pathStart[leaves] = UInt32(lists.count)
             let listStorage = UnsafeMutablePointer<(UInt32, UInt32)>.allocate(capacity: max(1, lists.count))
             listStorage.initialize(from: lists, count: lists.count)
-            anchors[d] = Anchor(leafOf: leafOf, pathStart: pathStart, lists: listStorage, entries: entries)
+            let groupStorage = UnsafeMutablePointer<NestedGroup>.allocate(capacity: max(1, groups.count))
+            groupStorage.initialize(from: groups, count: groups.count)
+            anchors[d] = Anchor(leafOf: leafOf, pathStart: pathStart, lists: listStorage, entries: entries,
+                                groups: groupStorage, groupCount: groups.count)
             bytes += keyCount * 4 + (leaves + 1) * 4 + lists.count * 8 + total * MemoryLayout<Entry>.stride
             order.append(d)
         }
@@ -220,6 +305,14 @@ struct TermIndex {
                 a.pathStart.deallocate()
                 a.lists.deallocate()
                 a.entries.deallocate()
+                for g in 0..<a.groupCount {
+                    a.groups[g].bounds.deallocate()
+                    a.groups[g].pathStart.deallocate()
+                    a.groups[g].lists.deallocate()
+                    a.groups[g].terms.deallocate()
+                }
+                a.groups.deinitialize(count: a.groupCount)
+                a.groups.deallocate()
             }
         }
         anchors.deinitialize(count: Self.dims + 1)
@@ -255,6 +348,40 @@ struct TermIndex {
         return true
     }
 
+    /// Lowers `best` to the least term of the nested groups at or after `start` that accepts the keys.
+    @inline(__always)
+    func scanNested(_ groups: UnsafeMutablePointer<NestedGroup>, count: Int, _ k: UnsafePointer<UInt32>, from start: Int, best: inout Int) {
+        for j in 0..<count {
+            let g = groups[j]
+            let key = k[g.dim]
+            // The leaf holding the key: the last cut at or below it.
+            var lo = 0, hi = g.leaves + 1
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                if g.bounds[mid] <= key { lo = mid + 1 } else { hi = mid }
+            }
+            let leaf = lo - 1
+            if leaf < 0 || leaf >= g.leaves { continue }
+            for l in Int(g.pathStart[leaf])..<Int(g.pathStart[leaf + 1]) {
+                var e = Int(g.lists[l].0)
+                let end = Int(g.lists[l].1)
+                if start > 0 {
+                    var hi = end
+                    while e < hi {
+                        let mid = (e + hi) >> 1
+                        if Int(g.terms[mid]) < start { e = mid + 1 } else { hi = mid }
+                    }
+                }
+                while e < end {
+                    let t = Int(g.terms[e])
+                    if t >= best { break }
+                    if matches(t, k) { best = t; break }
+                    e += 1
+                }
+            }
+        }
+    }
+
     /// The least term at or after `start` that accepts the keys, or -1.
     @inline(__always)
     func firstMatch(_ k: UnsafePointer<UInt32>, from start: Int) -> Int {
@@ -264,6 +391,10 @@ struct TermIndex {
             let a = anchors[d].unsafelyUnwrapped
             let leaf = d == Self.dims ? 0 : Int(a.leafOf[Int(k[d])])
             for l in Int(a.pathStart[leaf])..<Int(a.pathStart[leaf + 1]) {
+                if a.lists[l].0 & Self.nestedFlag != 0 {
+                    scanNested(a.groups + Int(a.lists[l].0 & ~Self.nestedFlag), count: Int(a.lists[l].1), k, from: start, best: &best)
+                    continue
+                }
                 var e = Int(a.lists[l].0)
                 let end = Int(a.lists[l].1)
                 if start > 0 {

@@ -1,0 +1,41 @@
+// The Swift fast path on generated ClassBench-shaped sets too large for bit vectors: the table is
+// compiled without rows, so every header goes through the term index (TermIndex.swift), with its
+// long lists split again by a second dimension, and must give the trace's expected first match.
+// The small random sets of FastPathDifferentialTests never grow lists that long.
+
+import ClassBench
+import Classifier
+import CVerdictABI
+import MatchTable
+import PolicyCompiler
+import Testing
+import Workloads
+
+struct TermIndexClassBenchTests {
+    @Test("term index: every header of 8,000-rule sets gives the expected rule, nested lists in use", arguments: ClassBenchProfile.allCases)
+    func generatedSets(_ profile: ClassBenchProfile) throws {
+        let w = ClassBenchWorkload(profile: profile, ruleCount: 8000, packets: 20_000, seed: 7)
+        let policy = try ClassBenchPolicy(rules: w.rules, file: "generated.rules")
+        let table = try PolicyCompiler.compile(policy.policySet)
+        #expect(!table.hasBitVectors, "8,000 terms are above the bit-vector limit")
+        let classifier = Classifier(table)
+        #expect(classifier.termIndexNestedGroups > 0, "no list was long enough to be split: the nested path is untested")
+        let chain = try #require(table.chainIndex(kind: VD_CHAIN_WORKLOAD, direction: VD_DIR_INGRESS))
+        var names: [UInt32: String] = [:]
+        let classBenchOfRule: [Int32] = table.rules(chain: chain).map { r in
+            guard r.origin == UInt8(VD_ORIGIN_POLICY.rawValue) else { return -1 }
+            if names[r.policy] == nil { names[r.policy] = table.string(r.policy) }
+            return policy.classBenchIndex(policy: names[r.policy]!, rule: Int(r.index))
+        }
+        var mismatches: [String] = []
+        for i in 0..<w.trace.count {
+            let p = policy.packet(w.trace, i)
+            let key = PacketKey(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber,
+                                sourcePort: p.sourcePort, destinationPort: p.destinationPort, icmpType: nil, icmpCode: nil)
+            let rule = classifier.classifyPoint(chain: chain, endpoint: policy.endpointIndex, key: key)
+            let got = rule == VD_NONE ? -1 : classBenchOfRule[Int(rule)]
+            if got != w.trace.expected[i] && mismatches.count < 5 { mismatches.append("header \(i): expected \(w.trace.expected[i]), got \(got)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+    }
+}
