@@ -73,14 +73,16 @@ public final class StatefulClassifier {
     }
 
     public let classifier: Classifier
-    public let tracker = ConnectionTracker()
+    /// Tables start small (they double as flows arrive): a replay creates one per job, and
+    /// initialising a large table costs more than a short capture's whole run.
+    public let tracker = ConnectionTracker(initialCapacity: 1 << 10)
     public let policyVerdicts: PolicyVerdicts
     public let flowNumbering: FlowNumbering
     /// First fragments seen: (src, dst, protocol, IP ID) → the datagram's verdict. IPv6 keys leave
     /// the protocol out (0): a non-first fragment's headers stop at the fragment header, so its
     /// final protocol is unknown, and Linux reassembles IPv6 by (src, dst, identification).
     private var fragments: [FragmentKey: Bool] = [:]
-    private let flows = FlowNumbers()
+    private let flows = FlowNumbers(initialCapacity: 1 << 10)
     /// Per flow number: the policy verdict of the flow's last classified packet with ports, and
     /// its direction. Policy is a pure function of such a packet's directed 5-tuple (its PacketKey
     /// has nothing else), so later packets of the flow in that direction reuse it: a denied flow
