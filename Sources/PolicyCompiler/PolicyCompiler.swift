@@ -11,21 +11,23 @@ import PolicyModel
 
 /// Choices that change the table's form, never its answers.
 public struct CompileOptions: Sendable {
-    /// Bit-vector maps and rows are written only when no chain has more terms than this. Rows
-    /// grow as classes × terms, which is cheap and the fastest form up to a few thousand terms
-    /// and hundreds of megabytes near 100K (DECISIONS 50); larger tables carry only the term
-    /// sections, which the Swift fast path indexes. The BPF data plane needs the rows.
-    public var bitVectorTermLimit: Int
+    /// Bit-vector maps and rows are written only when an upper bound of their size (every
+    /// dimension with as many classes as its ranges have edges, at most one per key) stays within
+    /// this many bytes. Rows grow as classes × terms: the fastest form up to about 10K rules, and
+    /// hundreds of megabytes near 100K (DECISIONS 59); larger tables carry only the term sections,
+    /// which the Swift fast path indexes. The BPF data plane needs the rows.
+    public var bitVectorBudget: Int
 
-    public init(bitVectorTermLimit: Int = CompileOptions.defaultBitVectorTermLimit) {
-        self.bitVectorTermLimit = bitVectorTermLimit
+    public init(bitVectorBudget: Int = CompileOptions.defaultBitVectorBudget) {
+        self.bitVectorBudget = bitVectorBudget
     }
 
-    public static let defaultBitVectorTermLimit = 4096
+    /// 64 MiB: issue 6's memory target for a 100K-rule table.
+    public static let defaultBitVectorBudget = 64 << 20
     /// Always write the rows, whatever the size: for the BPF data plane.
-    public static let bpf = CompileOptions(bitVectorTermLimit: .max)
+    public static let bpf = CompileOptions(bitVectorBudget: .max)
     /// Never write the rows (tests of the term index on small tables).
-    public static let termIndexOnly = CompileOptions(bitVectorTermLimit: -1)
+    public static let termIndexOnly = CompileOptions(bitVectorBudget: -1)
 }
 
 public enum PolicyCompiler {
@@ -94,8 +96,13 @@ public enum PolicyCompiler {
         let lowered = chainOrder.map { kind, direction in
             lowering.lower(ChainSpec(kind: kind, direction: direction, members: kind == VD_CHAIN_WORKLOAD ? workloads : hosts))
         }
-        let maxTerms = lowered.map { $0.rules.reduce(0) { $0 + $1.terms.count } }.max() ?? 0
-        let bitVectors = maxTerms <= options.bitVectorTermLimit
+        let keyCounts = { (icmp: Bool) in [set.endpoints.count, atoms.count, atoms.count,
+                                           Int(icmp ? VD_PROTO_KEYS_ICMP : VD_PROTO_KEYS_PLAIN), Int(VD_PORT_KEYS), Int(VD_PORT_KEYS)] }
+        var rowBound = 0
+        for (rules, icmpKeys) in lowered {
+            rowBound = rowBound.addingReportingOverflow(Self.rowBytesBound(rules, keys: keyCounts(icmpKeys))).partialValue
+        }
+        let bitVectors = options.bitVectorBudget >= 0 && rowBound <= options.bitVectorBudget
         if !bitVectors { c.flags |= VD_TABLE_F_NO_ROWS }
         for ((kind, direction), (rules, icmpKeys)) in zip(chainOrder, lowered) {
             c.chains.append(try emit(rules, kind: kind, direction: direction, icmpKeys: icmpKeys,
@@ -103,6 +110,28 @@ public enum PolicyCompiler {
         }
         c.strings = lowering.strings
         return c
+    }
+
+    /// An upper bound of a chain's row bytes without building a class: per dimension, a class
+    /// starts only where some term's range starts or ends, so classes ≤ min(keys, edges + 1).
+    static func rowBytesBound(_ lowered: [LoweredRule], keys: [Int]) -> Int {
+        let terms = lowered.reduce(0) { $0 + $1.terms.count }
+        let rowBytes = (terms + 63) / 64 * 8
+        var total = 0
+        for d in 0..<keys.count {
+            var edges = Set<Int>()
+            for lr in lowered {
+                for t in lr.terms {
+                    for r in t.dims[d].ranges where r.lowerBound < keys[d] {
+                        edges.insert(r.lowerBound)
+                        edges.insert(min(r.upperBound, keys[d]))
+                    }
+                }
+            }
+            let classes = min(keys[d], edges.count + 1)
+            total = total.addingReportingOverflow(classes.multipliedReportingOverflow(by: rowBytes).partialValue).partialValue
+        }
+        return total
     }
 
     /// Lays out one chain: terms in rule order, pass targets, and the six dimensions.

@@ -37,7 +37,7 @@ struct Compile: ParsableCommand {
 
         Bit vectors (per dimension, a row of bits per class of keys) are the fastest form up to a
         few thousand terms per chain and the form the BPF data plane loads; they grow as classes ×
-        terms. `auto` writes them when no chain has more than \(CompileOptions.defaultBitVectorTermLimit) terms; without
+        terms. `auto` writes them when a bound of their size stays within \(CompileOptions.defaultBitVectorBudget >> 20) MiB; without
         them the Swift fast path indexes the terms instead (same answers). `always` for a table that
         `load` or `replay --engine bpf --table` will put in BPF maps.
         """)

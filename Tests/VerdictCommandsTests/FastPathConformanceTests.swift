@@ -53,7 +53,7 @@ struct FastPathConformanceTests {
     func compareEngines(_ set: PolicySet, probesPath: String, name: String, options: CompileOptions) throws {
         let evaluator = ReferenceEvaluator(set)
         let table = try PolicyCompiler.compile(set, options: options)
-        #expect(table.hasBitVectors == (options.bitVectorTermLimit >= 0))
+        #expect(table.hasBitVectors == (options.bitVectorBudget >= 0))
         let classifier = Classifier(table)
         for probe in try ProbeLoader.load(path: probesPath) {
             let r = try evaluator.resolve(probe)
