@@ -63,6 +63,17 @@ struct TermIndex {
         var groupCount: Int
     }
 
+    /// The elementary intervals cut at `cuts`: the sorted distinct cut points, the number of
+    /// intervals between them (leaves), and that number rounded up to a power of two.
+    static func elementaryIntervals(_ cuts: [UInt32]) -> (bounds: [UInt32], leaves: Int, size: Int) {
+        var bounds: [UInt32] = []
+        for x in cuts.sorted() where bounds.last != x { bounds.append(x) }
+        let leaves = bounds.count - 1
+        var size = 1
+        while size < leaves { size <<= 1 }
+        return (bounds, leaves, size)
+    }
+
     /// Canonical segment-tree nodes (implicit heap over `size` leaves) of leaves [l, r).
     static func canonicalNodes(_ l: Int, _ r: Int, size: Int, _ body: (Int) -> Void) {
         var l = l + size, r = r + size
@@ -98,12 +109,7 @@ struct TermIndex {
             guard !es.isEmpty else { continue }
             var cuts: [UInt32] = []
             for e in es { cuts.append(e.lo); cuts.append(e.hi) }
-            cuts.sort()
-            var bounds: [UInt32] = []
-            for x in cuts where bounds.last != x { bounds.append(x) }
-            let leaves = bounds.count - 1
-            var size = 1
-            while size < leaves { size <<= 1 }
+            let (bounds, leaves, size) = elementaryIntervals(cuts)
             func leaf(_ x: UInt32) -> Int {
                 var lo = 0, hi = bounds.count
                 while lo < hi { let mid = (lo + hi) >> 1; if bounds[mid] < x { lo = mid + 1 } else { hi = mid } }
@@ -236,12 +242,7 @@ struct TermIndex {
             if d < Self.dims {
                 for t in members { for r in termRanges(t) { cuts.append(r.lo); cuts.append(r.hi) } }
             }
-            cuts.sort()
-            var bounds: [UInt32] = []
-            for x in cuts where bounds.last != x { bounds.append(x) }
-            let leaves = bounds.count - 1
-            var size = 1
-            while size < leaves { size <<= 1 }
+            let (bounds, leaves, size) = Self.elementaryIntervals(cuts)
             let leafOf = UnsafeMutablePointer<UInt32>.allocate(capacity: keyCount)
             for i in 0..<leaves { (leafOf + Int(bounds[i])).initialize(repeating: UInt32(i), count: Int(bounds[i + 1] - bounds[i])) }
             func leaf(_ key: UInt32) -> Int { Int(leafOf[Int(key)]) }
