@@ -49,8 +49,8 @@ public final class CompiledWorkload: @unchecked Sendable {
     }
 
     /// The table the BPF data plane needs: the same policy with bit-vector rows, which the
-    /// compiler leaves out above 4,096 terms per chain (DECISIONS 59; the Swift fast path then
-    /// indexes the terms). Below that it is `table` itself.
+    /// compiler leaves out when their size bound passes 64 MiB, as at 100K ClassBench rules
+    /// (DECISIONS 59; the Swift fast path then indexes the terms). Otherwise `table` itself.
     public func bpfTable() throws(WorkloadError) -> MatchTable {
         if table.hasBitVectors { return table }
         do {
