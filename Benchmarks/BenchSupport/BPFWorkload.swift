@@ -12,9 +12,9 @@
 import Addresses
 import BPFDataPlane
 import BPFLoader
+import ClassBench
 import CVerdictABI
 import MatchTable
-import Packets
 
 public final class BPFWorkload: @unchecked Sendable {
     public let compiled: CompiledWorkload
@@ -46,7 +46,7 @@ public final class BPFWorkload: @unchecked Sendable {
         }
         loadSeconds = (clock.now - start).seconds
         frames = compiled.workload.packets.enumerated().map { i, p in
-            Self.frame(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber,
+            ClassBenchFrames.frame(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber,
                        sourcePort: p.sourcePort, destinationPort: p.destinationPort, id: UInt16(truncatingIfNeeded: i))
         }
     }
@@ -81,24 +81,5 @@ public final class BPFWorkload: @unchecked Sendable {
         } catch {
             BenchFailure.abort("\(w.name): BPF: \(error)")
         }
-    }
-
-    /// A header as an Ethernet frame: TCP SYN, UDP, SCTP INIT, ICMP echo request (ClassBench
-    /// headers carry no ICMP type), or the protocol number over 8 zero bytes. The same frames as
-    /// BenchClassBench.frame in VerdictCommands (which this package cannot import).
-    static func frame(source: IPAddress, destination: IPAddress, protocolNumber: UInt8, sourcePort: UInt16?, destinationPort: UInt16?,
-                      id: UInt16) -> [UInt8] {
-        let sp = sourcePort ?? 0, dp = destinationPort ?? 0
-        let ports = sourcePort != nil
-        let t: PacketBuilder.Transport
-        switch protocolNumber {
-        case 6 where ports: t = .tcp(src: sp, dst: dp, flags: .syn)
-        case 17 where ports: t = .udp(src: sp, dst: dp)
-        case 132 where ports: t = .sctp(src: sp, dst: dp)
-        case 136 where ports: t = .other(protocol: 136, bytes: [UInt8(sp >> 8), UInt8(sp & 255), UInt8(dp >> 8), UInt8(dp & 255), 0, 8, 0, 0])
-        case 1: t = .icmp(type: 8, code: 0)
-        default: t = .other(protocol: protocolNumber, bytes: [UInt8](repeating: 0, count: 8))
-        }
-        return PacketBuilder(network: .ipv4(.init(src: source, dst: destination, identification: id)), transport: t).frame()
     }
 }
