@@ -4,6 +4,7 @@
 
 import PolicyModel
 import ReferenceEvaluator
+import TestFixtures
 
 struct EngineAnswer: Hashable, Sendable, CustomStringConvertible {
     struct Point: Hashable, Sendable, CustomStringConvertible {
@@ -49,21 +50,7 @@ struct EngineAnswer: Hashable, Sendable, CustomStringConvertible {
         verdict = v.verdict.rawValue
         points = v.points.map {
             Point(endpoint: $0.endpoint, direction: $0.direction.rawValue, stage: $0.stage.rawValue,
-                  verdict: $0.verdict.rawValue, decision: Self.decision($0.decision))
-        }
-    }
-
-    /// The compact decision string of a reference `Decision`.
-    static func decision(_ d: Decision) -> String {
-        switch d {
-        case let .rule(tier, policy, _, i, action): return "rule \(tier)/\(policy)#\(i) \(action.rawValue.lowercased())"
-        case let .endOfTier(tier): return "endOfTier \(tier)"
-        case let .profileRule(p, i, action): return "profile \(p)#\(i) \(action.rawValue.lowercased())"
-        case .noProfileMatched: return "noProfileMatched"
-        case .failsafe: return "failsafe"
-        case .forwardedWithoutPolicy: return "forwardedWithoutPolicy"
-        case .hostToLocalWorkload: return "hostToLocalWorkload"
-        case let .endpointToHost(action): return "endpointToHost \(action)"
+                  verdict: $0.verdict.rawValue, decision: DecisionText.compact($0.decision))
         }
     }
 

@@ -12,24 +12,10 @@ import TestFixtures
 import Testing
 
 enum FastPathComparison {
-    /// The reference's decision in PointDescription's compact form.
-    static func decision(_ d: Decision) -> String {
-        switch d {
-        case let .rule(tier, policy, _, i, action): return "rule \(tier)/\(policy)#\(i) \(action.rawValue.lowercased())"
-        case let .endOfTier(tier): return "endOfTier \(tier)"
-        case let .profileRule(p, i, action): return "profile \(p)#\(i) \(action.rawValue.lowercased())"
-        case .noProfileMatched: return "noProfileMatched"
-        case .failsafe: return "failsafe"
-        case .forwardedWithoutPolicy: return "forwardedWithoutPolicy"
-        case .hostToLocalWorkload: return "hostToLocalWorkload"
-        case let .endpointToHost(action): return "endpointToHost \(action)"
-        }
-    }
-
     /// Lines describing both answers; equal when the engines agree.
     static func lines(reference v: ConnectionVerdict) -> [String] {
         ["verdict \(v.verdict.rawValue)"] + v.points.map {
-            "\($0.endpoint) \($0.direction.rawValue) \($0.stage.rawValue) \($0.verdict.rawValue) \(decision($0.decision))"
+            "\($0.endpoint) \($0.direction.rawValue) \($0.stage.rawValue) \($0.verdict.rawValue) \(DecisionText.compact($0.decision))"
         }
     }
 
