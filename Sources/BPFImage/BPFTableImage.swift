@@ -66,7 +66,7 @@ public struct BPFTableImage: @unchecked Sendable {
 
     /// The chain index of a role.
     /// Why a table compiled without bit vectors cannot go into the maps.
-    public static let noBitVectors = "the table has no bit-vector rows (compiled for the Swift fast path only, more than the default bit-vector limit of terms in a chain); the BPF data plane needs them: compile with `verdict compile --bit-vectors always`"
+    public static let noBitVectors = "the table has no bit-vector rows (compiled for the Swift fast path only: `--bit-vectors never`, or rows over the 64 MiB bound of `auto`); the BPF data plane needs them: compile with `verdict compile --bit-vectors always`"
 
     public static func chainIndex(kind: vd_chain_kind, direction: vd_direction) -> Int {
         Int(kind.rawValue) * 2 + Int(direction.rawValue)

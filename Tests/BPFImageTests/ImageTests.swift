@@ -6,6 +6,8 @@ import BPFImage
 import CVerdictABI
 import Classifier
 import MatchTable
+import PolicyCompiler
+import PolicyModel
 import TestFixtures
 import Testing
 
@@ -105,6 +107,21 @@ struct ImageTests {
             #expect(ref.endpoint == (f.classifier.endpoint(owning: k.source).map(UInt32.init) ?? VD_NONE))
         }
         #expect(throws: BPFModelFault.self) { try model.lookup(IPAddress("10.0.0.1")!, generation: 0) }
+    }
+
+    @Test("a table compiled without bit-vector rows is refused by name, not loaded as empty rows")
+    func tableWithoutRows() throws {
+        let set = try PolicySet.resolve(ResourceLoader.load([.init(Paths.examples.appendingPathComponent("zero-trust-k8s").path)], recursive: false))
+        let table = try PolicyCompiler.compile(set, options: .termIndexOnly)
+        #expect(!table.hasBitVectors)
+        #expect(throws: BPFImageError.self) { try BPFTableImage(table, generation: 0) }
+        do throws(BPFImageError) {
+            _ = try BPFTableImage(table, generation: 0)
+        } catch {
+            #expect(error.message.contains("--bit-vectors always"))
+        }
+        // The same policies with rows load.
+        _ = try BPFTableImage(try PolicyCompiler.compile(set, options: .bpf), generation: 0)
     }
 
     @Test("capacities: too small, out of range, generation 2")
