@@ -1,5 +1,5 @@
-// The two loops replay's speed is judged by: the capture-reading ceiling (libpcap reading the
-// file and nothing else) and end-to-end replay (read, parse, conntrack, classify, count), both on
+// The loops replay's speed is judged by: the capture-reading ceilings (libpcap, or the mapped
+// walker, reading the file and nothing else) and end-to-end replay (read, parse, conntrack, classify, count), both on
 // a capture file, so that `verdict bench replay` and the Benchmarks package time the same code.
 
 import Classifier
@@ -7,10 +7,11 @@ import MatchTable
 import PcapIO
 
 public enum ReplayMeasurement {
-    /// Reads every packet of `path` through libpcap and touches nothing but its length.
+    /// Reads every packet of `path` and touches nothing but its length: through libpcap
+    /// (`.libpcap`) or as replay reads it (`.automatic`: the mapped walker for a classic pcap file).
     /// Returns the packets read and the bytes seen (so the loop cannot be optimised away).
-    public static func readCeiling(_ path: String) throws -> (packets: Int, bytes: Int) {
-        let reader = try CaptureReader(path: path)
+    public static func readCeiling(_ path: String, using choice: CaptureReader.ReaderChoice = .libpcap) throws -> (packets: Int, bytes: Int) {
+        let reader = try CaptureReader(path: path, using: choice)
         var packets = 0, bytes = 0
         try reader.forEach { record in
             packets += 1

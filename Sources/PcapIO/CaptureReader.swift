@@ -38,8 +38,33 @@ public final class CaptureReader {
     /// True when the file is pcapng rather than classic pcap.
     public let isPcapng: Bool
 
+    /// How records are read (``Reading``).
+    public var reading: Reading { mapped == nil ? .libpcap : .mapped }
+
     private var handle: OpaquePointer?
     private var program: UnsafeMutablePointer<bpf_program>?
+    /// The file mapped into memory while the mapped walker reads it (nil: libpcap reads).
+    private var mapped: MappedPcap?
+
+    /// Who reads a capture's records.
+    public enum Reading: Sendable, Equatable {
+        /// libpcap's `pcap_next_ex`, record by record: stdin, pipes, pcapng, byte-swapped or
+        /// old-version pcap files, and any file from its first unusual record on.
+        case libpcap
+        /// A classic pcap regular file in this machine's byte order (version 2.4, micro- or
+        /// nanosecond magic), mapped into memory and walked in place by ``MappedPcap``; it
+        /// hands over to libpcap at the first record it does not take as plain (cut short,
+        /// longer than the snapshot length), so errors are libpcap's own.
+        case mapped
+    }
+
+    /// Which readers ``init(path:filter:using:)`` may use.
+    public enum ReaderChoice: Sendable {
+        /// The mapped walker where it applies (``Reading/mapped``), libpcap elsewhere.
+        case automatic
+        /// libpcap only (what the walker is tested against).
+        case libpcap
+    }
 
     /// Opens a capture file, or stdin when `path` is `-`.
     ///
@@ -48,7 +73,7 @@ public final class CaptureReader {
     ///   - filter: a pcap-filter(7) expression; only matching packets reach ``forEach(_:)``.
     /// - Throws: ``CaptureError``: `fileNotFound`, `cannotOpen`, `notACapture`, `unknownLinkType`
     ///   or `filter`.
-    public init(path: String, filter: String? = nil) throws(CaptureError) {
+    public init(path: String, filter: String? = nil, using choice: ReaderChoice = .automatic) throws(CaptureError) {
         self.path = path
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         let precision = UInt32(PCAP_TSTAMP_PRECISION_NANO)
@@ -87,6 +112,9 @@ public final class CaptureReader {
         self.snaplen = Int(pcap_snapshot(opened))
         // pcap_major_version reports 2 for classic pcap and 1 for pcapng (the file format versions).
         self.isPcapng = pcap_major_version(opened) == 1
+        if choice == .automatic && path != "-" && !isPcapng {
+            mapped = MappedPcap(path: path, snapshot: pcap_snapshot(opened))
+        }
         if let filter { try setFilter(filter) }
     }
 
@@ -137,6 +165,9 @@ public final class CaptureReader {
     ///   before the failing one have been delivered.
     public func forEach(_ body: (PacketRecord) throws -> Void) throws {
         guard let handle else { return }
+        if mapped != nil {
+            guard try forEachMapped(body) else { return }
+        }
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         while true {
@@ -159,6 +190,61 @@ public final class CaptureReader {
                 throw CaptureError.readFailed(path: path, packetNumber: packetsRead + 1, pcapMessage: "pcap_next_ex returned \(r)")
             }
         }
+    }
+
+    /// The mapped walker's loop: true when it handed over to libpcap (which then reads on from
+    /// the record the walker stopped at), false at the end of the file.
+    private func forEachMapped(_ body: (PacketRecord) throws -> Void) throws -> Bool {
+        guard let m = mapped else { return true }
+        var offset = m.offset
+        var number = packetsRead
+        let base = m.base, size = m.size, maxCaplen = m.maxCaplen, scale = m.nanosecondsPerTick
+        let program = self.program
+        while true {
+            let left = size &- offset
+            if left == 0 {
+                m.offset = offset
+                return false
+            }
+            // A record header cut short, or a record libpcap would refuse or cut: libpcap reads it.
+            guard left >= 16 else { return handOver(at: offset) }
+            let h = base + offset
+            let seconds = h.loadUnaligned(as: Int32.self)
+            let fraction = h.loadUnaligned(fromByteOffset: 4, as: Int32.self)
+            let caplen = h.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+            let len = h.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
+            guard caplen <= maxCaplen, left &- 16 >= Int(caplen) else { return handOver(at: offset) }
+            number &+= 1
+            offset &+= 16 &+ Int(caplen)
+            // Stored before the call, so that a body that stops reading leaves the reader after
+            // this record, as libpcap would be.
+            m.offset = offset
+            packetsRead = number
+            let data = h + 16
+            if let program {
+                var ph = pcap_pkthdr()
+                ph.caplen = caplen
+                ph.len = len
+                if pcap_offline_filter(program, &ph, data.assumingMemoryBound(to: UInt8.self)) == 0 { continue }
+            }
+            // libpcap sign-extends both 32-bit fields and scales microseconds by 1,000 in a long.
+            let record = PacketRecord(
+                number: number,
+                timestamp: CaptureTimestamp(seconds: Int64(seconds),
+                                            nanoseconds: UInt32(truncatingIfNeeded: Int64(fraction) &* scale)),
+                originalLength: Int(len),
+                bytes: UnsafeRawBufferPointer(start: data, count: Int(caplen)))
+            try body(record)
+        }
+    }
+
+    /// Positions libpcap's file at `offset` (the start of a record) and drops the mapping.
+    private func handOver(at offset: Int) -> Bool {
+        mapped = nil
+        if let handle, let file = pcap_file(handle) {
+            fseeko(file, off_t(offset), SEEK_SET)
+        }
+        return true
     }
 
     /// Sorts a `pcap_next_ex` failure into the case that says what happened.
@@ -251,4 +337,52 @@ enum PcapngScanner {
         }
         return result
     }
+}
+
+/// A classic pcap file mapped read-only into memory, for ``CaptureReader``'s mapped walker.
+/// Created only for files the walker reads exactly as libpcap 1.10 does: regular files, this
+/// machine's byte order (no field or pseudo-header swapping), version 2.4 (caplen and
+/// len never swapped; libpcap refuses later ones), the plain 16-byte record header (not the patched formats' 24).
+final class MappedPcap {
+    let base: UnsafeRawPointer
+    let size: Int
+    /// Where the next record starts.
+    var offset = 24
+    /// The largest caplen libpcap takes as is: the snapshot length it uses (pcap_snapshot, which
+    /// it derives from the header) and MAXIMUM_SNAPLEN (262,144, max_snaplen_for_dlt for every
+    /// link type Verdict reads). Above it libpcap cuts the record or refuses it.
+    let maxCaplen: UInt32
+    /// 1,000 for a microsecond file, 1 for a nanosecond one.
+    let nanosecondsPerTick: Int64
+
+    init?(path: String, snapshot: Int32) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size >= 24, st.st_size <= Int.max / 2 else { return nil }
+        let size = Int(st.st_size)
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), p != MAP_FAILED else { return nil }
+        let raw = UnsafeRawPointer(p)
+        let magic = raw.loadUnaligned(as: UInt32.self)
+        let major = raw.loadUnaligned(fromByteOffset: 4, as: UInt16.self)
+        let minor = raw.loadUnaligned(fromByteOffset: 6, as: UInt16.self)
+        let scale: Int64
+        switch magic {
+        case 0xA1B2_C3D4: scale = 1000
+        case 0xA1B2_3C4D: scale = 1
+        default: scale = 0
+        }
+        guard scale != 0, major == 2, minor == 4, snapshot > 0 else {
+            munmap(p, size)
+            return nil
+        }
+        _ = madvise(p, size, MADV_SEQUENTIAL)
+        base = raw
+        self.size = size
+        maxCaplen = min(UInt32(snapshot), 262_144)
+        nanosecondsPerTick = scale
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
 }

@@ -30,8 +30,15 @@ struct BenchReplay: ParsableCommand {
         destination being the pod), its verdict the policy's unless conntrack decided, and the
         summary the same with --jobs 1 and --jobs N.
 
+        With --packets-per-flow N, each header becomes N consecutive packets of one flow: TCP
+        SYN, SYN-ACK from the pod, then ACKs alternating direction; ICMP echo request and reply
+        alternating; other protocols alternating direction. With 1 (the default) every packet is
+        its header's first, but headers repeat in ClassBench traces, so the capture still has far
+        fewer flows than packets (the output says how many).
+
         Timed, each repeated for at least 0.5 s, on the file in the page cache:
           ceiling  libpcap reads every packet and does nothing else;
+          mapped   the mapped reader replay uses for pcap files reads every packet, nothing else;
           replay   read, parse, conntrack, classify and count, as `verdict replay` does for its
                    summary (no per-packet output), on --jobs threads.
         Mpps: packets of the capture per second of wall-clock time.
@@ -54,8 +61,23 @@ struct BenchReplay: ParsableCommand {
     @Option(name: .customLong("limit"), help: ArgumentHelp("Use only the first N headers of the trace.", valueName: "N"))
     var limit: Int?
 
+    @Option(name: .customLong("packets-per-flow"), help: ArgumentHelp("Packets per trace header, as one flow in both directions (1 to 1000).", valueName: "N"))
+    var packetsPerFlow = 1
+
+    @Option(name: .customLong("profile"), help: .hidden)
+    var profile: ProfileLoop?
+
+    @Option(name: .customLong("profile-seconds"), help: .hidden)
+    var profileSeconds = 5.0
+
+    /// For profilers: run one timed loop alone for --profile-seconds, without the checks.
+    enum ProfileLoop: String, ExpressibleByArgument {
+        case replay, ceiling, mapped
+    }
+
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if packetsPerFlow < 1 || packetsPerFlow > 1000 { throw ValidationError("--packets-per-flow must be 1 to 1000") }
     }
 
     static let minimumTiming: Duration = .milliseconds(500)
@@ -72,41 +94,69 @@ struct BenchReplay: ParsableCommand {
         }
         let table = try compileTable(policy.policySet)
         let path = NSTemporaryDirectory() + "verdict-bench-replay-\(getpid()).pcap"
-        guard FileManager.default.createFile(atPath: path, contents: Data(ClassBenchFrames.replayCapture(policy, trace))) else {
+        guard FileManager.default.createFile(atPath: path, contents: Data(ClassBenchFrames.replayCapture(policy, trace, packetsPerFlow: packetsPerFlow))) else {
             StandardError.write("verdict: error: \(path): cannot write the capture")
             throw ExitCode(ExitStatus.inputError)
         }
         defer { unlink(path) }
+        let packetCount = trace.count * packetsPerFlow
 
-        let mismatches = try check(path, table: table, policy: policy, trace: trace, jobs: jobs)
+        if let profile {
+            let clock = ContinuousClock(), start = clock.now
+            var passes = 0
+            while (clock.now - start).seconds < profileSeconds {
+                switch profile {
+                case .replay: _ = try ReplayMeasurement.replay(path, table: table, jobs: jobs)
+                case .ceiling: _ = try ReplayMeasurement.readCeiling(path, using: .libpcap)
+                case .mapped: _ = try ReplayMeasurement.readCeiling(path, using: .automatic)
+                }
+                passes += 1
+            }
+            let seconds = (clock.now - start).seconds
+            print("\(profile.rawValue): \(passes) passes, \(String(format: "%.4g", Double(packetCount * passes) / seconds / 1e6)) Mpps")
+            if profile == .replay {
+                let r = try ReplayMeasurement.replay(path, table: table, jobs: jobs)
+                print("flows \(r.flows), packets " + ConntrackState.allCases.map { "\($0.rawValue) \(r.tally.packets(in: $0))" }.joined(separator: ", ")
+                      + "; allowed \(r.tally.allowed), denied \(r.tally.denied), classified \(r.hits.joined().reduce(0, +))")
+            }
+            return
+        }
+
+        let (mismatches, flows) = try check(path, table: table, policy: policy, trace: trace, jobs: jobs)
         for m in mismatches.prefix(BenchClassBench.listedMismatches) { StandardError.write("verdict: \(m)") }
         if mismatches.count > BenchClassBench.listedMismatches {
             StandardError.write("verdict: … and \(mismatches.count - BenchClassBench.listedMismatches) more mismatches")
         }
 
-        let ceiling = try time { _ = try ReplayMeasurement.readCeiling(path) }
+        let ceiling = try time { _ = try ReplayMeasurement.readCeiling(path, using: .libpcap) }
+        let mapped = try time { _ = try ReplayMeasurement.readCeiling(path, using: .automatic) }
         let replay = try time { _ = try ReplayMeasurement.replay(path, table: table, jobs: jobs) }
-        let packets = Double(trace.count)
+        let packets = Double(packetCount)
         let ceilingMpps = packets * Double(ceiling.passes) / ceiling.seconds / 1e6
+        let mappedMpps = packets * Double(mapped.passes) / mapped.seconds / 1e6
         let replayMpps = packets * Double(replay.passes) / replay.seconds / 1e6
         let setName = URL(fileURLWithPath: rulesPath).lastPathComponent.replacingOccurrences(of: ".rules", with: "")
         switch output {
         case .json:
             print(JSONValue.object([
-                ("set", .string(setName)), ("rules", .int(rules.count)), ("packets", .int(trace.count)), ("jobs", .int(jobs)),
+                ("set", .string(setName)), ("rules", .int(rules.count)), ("packets", .int(packetCount)),
+                ("packetsPerFlow", .int(packetsPerFlow)), ("flows", .int(flows)), ("jobs", .int(jobs)),
                 ("mismatches", .int(mismatches.count)),
-                ("ceilingMpps", .double(BenchClassBench.round(ceilingMpps, 4))), ("replayMpps", .double(BenchClassBench.round(replayMpps, 4))),
-                ("ceilingPasses", .int(ceiling.passes)), ("replayPasses", .int(replay.passes)),
+                ("ceilingMpps", .double(BenchClassBench.round(ceilingMpps, 4))), ("mappedCeilingMpps", .double(BenchClassBench.round(mappedMpps, 4))),
+                ("replayMpps", .double(BenchClassBench.round(replayMpps, 4))),
+                ("ceilingPasses", .int(ceiling.passes)), ("mappedCeilingPasses", .int(mapped.passes)), ("replayPasses", .int(replay.passes)),
             ]).render(pretty: true))
         case .table:
             print(renderTable([
                 ["set", setName],
                 ["rules", "\(rules.count)"],
-                ["packets", "\(trace.count)"],
+                ["packets", "\(packetCount) (\(packetsPerFlow) per header)"],
+                ["flows", "\(flows)"],
                 ["jobs", "\(jobs)"],
                 ["mismatches", "\(mismatches.count)"],
                 ["ceiling Mpps", String(format: "%.4g", ceilingMpps) + " (libpcap reading only, \(ceiling.passes) passes)"],
-                ["replay Mpps", String(format: "%.4g", replayMpps) + " (end to end, \(replay.passes) passes, \(String(format: "%.0f", 100 * replayMpps / ceilingMpps))% of the ceiling)"],
+                ["mapped Mpps", String(format: "%.4g", mappedMpps) + " (mapped reader reading only, \(mapped.passes) passes)"],
+                ["replay Mpps", String(format: "%.4g", replayMpps) + " (end to end, \(replay.passes) passes, \(String(format: "%.0f", 100 * replayMpps / ceilingMpps))% of the libpcap ceiling, \(String(format: "%.0f", 100 * replayMpps / mappedMpps))% of the mapped one)"],
             ]))
         }
         if !mismatches.isEmpty { throw ExitCode(ExitStatus.expectationFailed) }
@@ -128,7 +178,7 @@ struct BenchReplay: ParsableCommand {
 
     /// Every packet's points against the classifier's for the same header, and the summary of
     /// `jobs` threads against one.
-    func check(_ path: String, table: MatchTable, policy: ClassBenchPolicy, trace: ClassBenchTrace, jobs: Int) throws -> [String] {
+    func check(_ path: String, table: MatchTable, policy: ClassBenchPolicy, trace: ClassBenchTrace, jobs: Int) throws -> (mismatches: [String], flows: Int) {
         let classifier = Classifier(table)
         let pod = IPAddress(v4: ClassBench.podIPv4)
         var mismatches: [String] = []
@@ -137,10 +187,16 @@ struct BenchReplay: ParsableCommand {
         var index = 0
         try replayer.run(reader) { record, _, result in
             defer { index += 1 }
-            let p = policy.packet(trace, index)
-            let want = classifier.classify(PacketKey(source: p.source, destination: pod, protocolNumber: p.protocolNumber,
-                                                     sourcePort: p.sourcePort, destinationPort: p.destinationPort,
-                                                     icmpType: p.protocolNumber == 1 ? 8 : nil, icmpCode: p.protocolNumber == 1 ? 0 : nil))
+            let p = policy.packet(trace, index / packetsPerFlow)
+            let f = ClassBenchFrames.FlowPacket(index % packetsPerFlow)
+            let icmpType: UInt8? = p.protocolNumber == 1 ? f.icmpType : nil
+            let want = f.isReply
+                ? classifier.classify(PacketKey(source: pod, destination: p.source, protocolNumber: p.protocolNumber,
+                                                sourcePort: p.destinationPort, destinationPort: p.sourcePort,
+                                                icmpType: icmpType, icmpCode: icmpType.map { _ in 0 }))
+                : classifier.classify(PacketKey(source: p.source, destination: pod, protocolNumber: p.protocolNumber,
+                                                sourcePort: p.sourcePort, destinationPort: p.destinationPort,
+                                                icmpType: icmpType, icmpCode: icmpType.map { _ in 0 }))
             guard let got = result.policy, let allow = result.allow else {
                 mismatches.append("packet \(record.number): unparsed (\(result.note ?? ""))")
                 return
@@ -148,7 +204,7 @@ struct BenchReplay: ParsableCommand {
             if got != want { mismatches.append("packet \(record.number): points \(got.points), expected \(want.points)") }
             if result.state == .new && allow != want.allow { mismatches.append("packet \(record.number): verdict \(allow), policy says \(want.allow)") }
         }
-        if index != trace.count { mismatches.append("the capture gave \(index) packets, not \(trace.count)") }
+        if index != trace.count * packetsPerFlow { mismatches.append("the capture gave \(index) packets, not \(trace.count * packetsPerFlow)") }
         if jobs > 1 {
             let one = try ReplayMeasurement.replay(path, table: table, jobs: 1)
             let many = try ReplayMeasurement.replay(path, table: table, jobs: jobs)
@@ -156,7 +212,7 @@ struct BenchReplay: ParsableCommand {
                 mismatches.append("--jobs \(jobs) gives another summary than --jobs 1")
             }
         }
-        return mismatches
+        return (mismatches, replayer.flowCount)
     }
 
     func openCapture(_ path: String) throws -> CaptureReader {
