@@ -42,15 +42,18 @@ public final class CaptureReplayer {
             let engine = StatefulClassifier(Classifier(table), policyVerdicts: policyVerdicts)
             engines = [engine]
             defer { flowCount = engine.flowCount }
-            var headers = PacketHeaders()
+            let limit = limit ?? Int.max
             var delivered = 0
             let linkType = reader.linkType
             do {
                 try reader.forEach { record in
-                    if let limit, delivered >= limit { throw StopReading() }
-                    let outcome = PacketParser.parse(record.bytes, linkType: linkType, into: &headers)
+                    if delivered >= limit { throw StopReading() }
+                    // A `let` of the closure, not a variable it captures or a `var`: passing a
+                    // variable on made the compiler copy the whole struct (180 bytes, a memcpy)
+                    // once for `process` and once for `body`, at every packet.
+                    let (outcome, headers) = Self.parse(record.bytes, linkType: linkType)
                     let result = engine.process(headers, outcome: outcome, timestampNanoseconds: record.timestamp.nanosecondsSinceEpoch)
-                    delivered += 1
+                    delivered &+= 1
                     try body(record, headers, result)
                 }
             } catch is StopReading {}
@@ -62,6 +65,14 @@ public final class CaptureReplayer {
             flowCount = sharded.flowCount
         }
         try sharded.run(reader, limit: limit, body)
+    }
+
+    /// The parse as a returned value, which the caller binds with `let` and passes on by address.
+    @inline(__always)
+    static func parse(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) -> (ParseOutcome, PacketHeaders) {
+        var h = PacketHeaders()
+        let outcome = PacketParser.parse(bytes, linkType: linkType, into: &h)
+        return (outcome, h)
     }
 
     /// Hits per chain and rule, summed over the jobs of the last run: `[chain][rule]`.

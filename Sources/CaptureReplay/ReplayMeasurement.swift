@@ -4,6 +4,7 @@
 
 import Classifier
 import MatchTable
+import Packets
 import PcapIO
 
 public enum ReplayMeasurement {
@@ -18,6 +19,64 @@ public enum ReplayMeasurement {
             bytes &+= record.bytes.count
         }
         return (packets, bytes)
+    }
+
+    /// The replay loop's stages, each loop doing one more thing than the one before, on one
+    /// core; their differences are where a packet's time goes.
+    public enum Stage: String, CaseIterable, Sendable {
+        /// Reading each record as replay does (the mapped walker for a pcap file), nothing else.
+        case read
+        /// … and parsing it.
+        case parse
+        /// … and its flow key, canonical form, hash and flow-table slot (FlowTable.slot).
+        case flowTable = "flow-table"
+        /// … and StatefulClassifier.process instead (flow table, conntrack, classification
+        /// where needed, verdict cache, the result), handed to an empty body.
+        case process
+        /// `replay(_:table:jobs:)` with one job: … and counting, plus the run's set-up.
+        case replay
+    }
+
+    /// Runs one stage's loop over `path` once; returns the packets it saw.
+    public static func run(_ stage: Stage, _ path: String, table: MatchTable) throws -> Int {
+        switch stage {
+        case .read:
+            return try readCeiling(path, using: .automatic).packets
+        case .parse:
+            let reader = try CaptureReader(path: path)
+            let linkType = reader.linkType
+            var n = 0, ok = 0
+            try reader.forEach { record in
+                let (outcome, h) = CaptureReplayer.parse(record.bytes, linkType: linkType)
+                if outcome == .ok && h.dstPort != 1 { ok &+= 1 }
+                n &+= 1
+            }
+            return n + (ok == -1 ? 1 : 0)
+        case .flowTable:
+            let reader = try CaptureReader(path: path)
+            let linkType = reader.linkType
+            let flows = FlowTable()
+            var n = 0, sum = 0
+            try reader.forEach { record in
+                let (outcome, h) = CaptureReplayer.parse(record.bytes, linkType: linkType)
+                if outcome == .ok, let key = FlowKey(h) {
+                    let c = key.canonical
+                    sum &+= flows.slot(canonical: c, hash: c.hash64, numbered: true)
+                }
+                n &+= 1
+            }
+            return n + (sum == -1 ? 1 : 0)
+        case .process:
+            let reader = try CaptureReader(path: path)
+            let replayer = CaptureReplayer(table: table, jobs: 1, policyVerdicts: .whereNeeded)
+            var n = 0
+            try replayer.run(reader) { _, _, result in
+                if result.flowID != -3 { n &+= 1 }
+            }
+            return n
+        case .replay:
+            return try replay(path, table: table, jobs: 1).tally.packets
+        }
     }
 
     /// Replays `path` against `table` on `jobs` threads as `verdict replay` does for its summary

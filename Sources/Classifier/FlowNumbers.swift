@@ -1,6 +1,7 @@
-// Flow numbers for replay: each direction-independent 5-tuple gets the next number the first time
-// it is seen. Open addressing with linear probing over one flat buffer, hashed with FlowKey.hash64
-// like ConnectionTracker, so a lookup costs one multiply-xorshift hash and (usually) one cache
+// Flow numbers by key alone: each direction-independent 5-tuple gets the next number the first
+// time it is seen (sharded replay's merge numbers the flows it keeps for itself with it; a
+// StatefulClassifier keeps its numbers in its FlowTable, beside the conntrack entries). Open addressing with linear probing over one flat buffer, hashed with FlowKey.hash64
+// like FlowTable, so a lookup costs one multiply-xorshift hash and (usually) one cache
 // line instead of a Dictionary's SipHash; the buffer grows by doubling, so nothing is allocated
 // per packet. Entries are never removed: a flow keeps its number for the whole capture.
 
@@ -29,7 +30,7 @@ public final class FlowNumbers {
 
     private static func emptySlots(_ n: Int) -> UnsafeMutablePointer<Slot> {
         let p = UnsafeMutablePointer<Slot>.allocate(capacity: n)
-        p.initialize(repeating: Slot(key: ConnectionTracker.emptyKey, id: -1), count: n)
+        p.initialize(repeating: Slot(key: FlowTable.emptyKey, id: -1), count: n)
         return p
     }
 

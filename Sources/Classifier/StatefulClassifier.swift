@@ -4,6 +4,7 @@
 
 import Addresses
 import CVerdictABI
+import Foundation
 import Packets
 
 public enum ConntrackState: String, Sendable, CaseIterable {
@@ -34,18 +35,109 @@ public struct PacketResult: Sendable {
     /// The flow this packet belongs to (-1 when unparsed; ``numberedByCaller`` when the
     /// classifier was told to leave this flow's number to its caller).
     public var flowID: Int
+    /// The note as a number (``PacketNote``), so that a result is plain data: copying one on the
+    /// replay path costs no reference counting.
+    public var noteCode: PacketNote
+
     /// Why the packet is unparsed, or the INVALID reason.
-    public var note: String?
+    public var note: String? {
+        get { noteCode.text }
+        set { noteCode = PacketNote(newValue) }
+    }
 
     /// The flow ID of a packet whose flow the caller numbers (StatefulClassifier.FlowNumbering).
     public static let numberedByCaller = -2
 
     public init(allow: Bool?, state: ConntrackState, policy: PathVerdict?, flowID: Int, note: String?) {
+        self.init(allow: allow, state: state, policy: policy, flowID: flowID, noteCode: PacketNote(note))
+    }
+
+    public init(allow: Bool?, state: ConntrackState, policy: PathVerdict?, flowID: Int, noteCode: PacketNote) {
         self.allow = allow
         self.state = state
         self.policy = policy
         self.flowID = flowID
-        self.note = note
+        self.noteCode = noteCode
+    }
+}
+
+/// A ``PacketResult``'s note as a 16-bit code: 0 is no note, the codes below ``PacketNote/dynamicBase``
+/// name the notes the Swift engine gives (parse outcomes, truncated-l4, the INVALID reasons), and
+/// any other text (the kernel engine's refusals) is interned once per process in a table that
+/// only grows, so equal texts get equal codes.
+public struct PacketNote: Hashable, Sendable {
+    public let code: UInt16
+
+    init(code: UInt16) { self.code = code }
+
+    public static let none = PacketNote(code: 0)
+    static let truncatedL4 = PacketNote(code: 1)
+    static let icmpErrorWithoutQuote = PacketNote(code: 2)
+    static let icmpErrorQuotingNothing = PacketNote(code: 3)
+    static let icmpReplyWithoutRequest = PacketNote(code: 4)
+    static let tcpRST = PacketNote(code: 5)
+    static let tcpSYNACK = PacketNote(code: 6)
+    static let tcpFIN = PacketNote(code: 7)
+    static let tcpNoSYNOrACK = PacketNote(code: 8)
+    /// 16 + the parse outcome's raw value.
+    static func outcome(_ o: ParseOutcome) -> PacketNote { PacketNote(code: 16 &+ UInt16(o.rawValue)) }
+    static let dynamicBase: UInt16 = 64
+
+    static let fixed: [UInt16: String] = {
+        var t: [UInt16: String] = [
+            1: "truncated-l4",
+            2: "ICMP error without a quoted header",
+            3: "ICMP error quoting no tracked flow",
+            4: "ICMP reply without a request",
+            5: "TCP RST without a connection",
+            6: "TCP SYN-ACK without a SYN",
+            7: "TCP FIN without a connection",
+            8: "TCP packet without SYN or ACK",
+        ]
+        for o in ParseOutcome.allCases { t[16 + UInt16(o.rawValue)] = o.description }
+        return t
+    }()
+    static let fixedCodes: [String: UInt16] = Dictionary(uniqueKeysWithValues: fixed.map { ($0.value, $0.key) })
+
+    /// The note's text; nil for ``none``.
+    public var text: String? {
+        if code == 0 { return nil }
+        if code < Self.dynamicBase { return Self.fixed[code] }
+        return NoteTable.shared.text(code)
+    }
+
+    /// The code of a text (nil gives ``none``).
+    public init(_ text: String?) {
+        guard let text else { self = .none; return }
+        if let c = Self.fixedCodes[text] { self.init(code: c); return }
+        self.init(code: NoteTable.shared.code(text))
+    }
+}
+
+/// Interned note texts beyond the fixed ones, shared by every thread.
+final class NoteTable: @unchecked Sendable {
+    static let shared = NoteTable()
+    private let lock = NSLock()
+    private var texts: [String] = []
+    private var codes: [String: UInt16] = [:]
+
+    func code(_ text: String) -> UInt16 {
+        lock.lock()
+        defer { lock.unlock() }
+        if let c = codes[text] { return c }
+        // Beyond 65,472 distinct texts (never, in practice), the last code is reused.
+        guard texts.count < Int(UInt16.max - PacketNote.dynamicBase) else { return UInt16.max }
+        let c = PacketNote.dynamicBase + UInt16(texts.count)
+        texts.append(text)
+        codes[text] = c
+        return c
+    }
+
+    func text(_ code: UInt16) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        let i = Int(code - PacketNote.dynamicBase)
+        return i < texts.count ? texts[i] : texts.last
     }
 }
 
@@ -73,21 +165,21 @@ public final class StatefulClassifier {
     }
 
     public let classifier: Classifier
-    /// Tables start small (they double as flows arrive): a replay creates one per job, and
-    /// initialising a large table costs more than a short capture's whole run.
-    public let tracker = ConnectionTracker(initialCapacity: 1 << 10)
     public let policyVerdicts: PolicyVerdicts
     public let flowNumbering: FlowNumbering
     /// First fragments seen: (src, dst, protocol, IP ID) → the datagram's verdict. IPv6 keys leave
     /// the protocol out (0): a non-first fragment's headers stop at the fragment header, so its
     /// final protocol is unknown, and Linux reassembles IPv6 by (src, dst, identification).
     private var fragments: [FragmentKey: Bool] = [:]
-    private let flows = FlowNumbers(initialCapacity: 1 << 10)
+    /// Flow numbers and conntrack entries, one slot per flow. It starts small (it doubles as
+    /// flows arrive): a replay creates one per job, and initialising a large table costs more
+    /// than a short capture's whole run.
+    private let flows = FlowTable(initialCapacity: 1 << 10)
     /// Per flow number: the policy verdict of the flow's last classified packet with ports, and
     /// its direction. Policy is a pure function of such a packet's directed 5-tuple (its PacketKey
     /// has nothing else), so later packets of the flow in that direction reuse it: a denied flow
     /// stays new and would otherwise be classified again at every packet.
-    private var verdicts = VerdictCache()
+    private let verdicts = VerdictCache()
     /// True when some rule of the table is untracked (doNotTrack): then every packet needs policy.
     private let hasUntrackedRules: Bool
     /// Flows this classifier numbered.
@@ -99,8 +191,6 @@ public final class StatefulClassifier {
         var proto: UInt8
         var id: UInt32
     }
-
-    deinit { verdicts.release() }
 
     public init(_ classifier: Classifier, policyVerdicts: PolicyVerdicts = .always, flowNumbering: FlowNumbering = .all) {
         self.classifier = classifier
@@ -118,78 +208,83 @@ public final class StatefulClassifier {
         k.srcPort == 0 && k.dstPort == 0 && ((k.ipVersion == 4 && k.protocol == 1) || (k.ipVersion == 6 && k.protocol == 58))
     }
 
-    @inline(__always)
-    private func flowID(_ key: FlowKey, canonical: FlowKey, hash: UInt64) -> Int {
-        if flowNumbering == .exceptICMPWithoutIdentifier && Self.isICMPKeyWithoutIdentifier(key) { return PacketResult.numberedByCaller }
-        return flows.number(canonical: canonical, hash: hash)
-    }
 
     public func process(_ h: PacketHeaders, outcome: ParseOutcome, timestampNanoseconds now: Int64) -> PacketResult {
         guard outcome == .ok, h.ipVersion != 0 else {
-            return PacketResult(allow: nil, state: .unparsed, policy: nil, flowID: -1, note: outcome.description)
+            return PacketResult(allow: nil, state: .unparsed, policy: nil, flowID: -1, noteCode: .outcome(outcome))
         }
         let nonFirstFragment = h.isFragment && !h.isFirstFragment
         // An L4 header cut by the snapshot length cannot be keyed: count it, do not guess.
         if !h.l4Present && !nonFirstFragment && (PacketHeaders.protocolHasPorts(h.protocol) || h.isICMP) {
-            return PacketResult(allow: nil, state: .unparsed, policy: nil, flowID: -1, note: "truncated-l4")
+            return PacketResult(allow: nil, state: .unparsed, policy: nil, flowID: -1, noteCode: .truncatedL4)
         }
         guard let key = FlowKey(h) else {
-            return PacketResult(allow: nil, state: .unparsed, policy: nil, flowID: -1, note: outcome.description)
+            return PacketResult(allow: nil, state: .unparsed, policy: nil, flowID: -1, noteCode: .outcome(outcome))
         }
-        // The canonical key and its hash serve the flow numbers and the tracker alike.
+        // One probe finds the flow's slot: its number and its conntrack entry.
         let canonical = key.canonical, hash = canonical.hash64
-        let id = flowID(key, canonical: canonical, hash: hash)
-        // Plain locals, one PacketResult built at the end: mutating a PacketResult in place made
-        // the compiler copy the whole struct (String and all) at every branch.
-        @inline(__always) func classify() -> PathVerdict {
-            // Only packets with ports: a non-first fragment has the same FlowKey as a packet with
-            // ports 0 but another PacketKey, and ICMP keys leave the type out.
-            guard h.hasPorts, id >= 0 else { return classifier.classify(PacketKey(h)) }
-            let direction: UInt8 = key.sameKey(canonical) ? 1 : 2
-            if let v = verdicts.verdict(flow: id, direction: direction) { return v }
-            let v = classifier.classify(PacketKey(h))
-            verdicts.store(v, flow: id, direction: direction)
-            return v
-        }
+        let numbered = flowNumbering == .all || !Self.isICMPKeyWithoutIdentifier(key)
+        let slot = flows.slot(canonical: canonical, hash: hash, numbered: numbered)
+        let id = flows.flowID(slot) ?? PacketResult.numberedByCaller
+        // Plain locals and one PacketResult built per return, with no nested functions: a local
+        // function that captured `policy` made every access to it a run-time exclusivity check,
+        // and mutating a PacketResult in place copied the whole struct at every branch.
         var policy: PathVerdict? = nil
         if policyVerdicts == .always || hasUntrackedRules {
-            policy = classify()
-        }
-        @inline(__always) func result(_ allow: Bool, _ state: ConntrackState, _ note: String? = nil) -> PacketResult {
-            PacketResult(allow: allow, state: state, policy: policy, flowID: id, note: note)
+            policy = classify(h, key: key, canonical: canonical, id: id)
         }
 
         // Untracked policy runs before conntrack, on every packet (§5.4).
         if hasUntrackedRules, let p = policy, decidedUntracked(p) {
-            return result(p.allow, .untracked)
+            return PacketResult(allow: p.allow, state: .untracked, policy: policy, flowID: id, noteCode: .none)
         }
         if nonFirstFragment {
-            if let v = fragments[fragmentKey(h)] { return result(v, .fragment) }
+            if let v = fragments[fragmentKey(h)] {
+                return PacketResult(allow: v, state: .fragment, policy: policy, flowID: id, noteCode: .none)
+            }
             // Without its first fragment, the stateless verdict stands (port criteria do not match, §7.7).
-            let p = policy ?? classify()
-            policy = p
-            return result(p.allow, .new)
+            let p = policy ?? classify(h, key: key, canonical: canonical, id: id)
+            return PacketResult(allow: p.allow, state: .new, policy: p, flowID: id, noteCode: .none)
         }
         if h.isICMPError {
-            guard h.hasEmbedded else { return result(false, .invalid, "ICMP error without a quoted header") }
+            guard h.hasEmbedded else {
+                return PacketResult(allow: false, state: .invalid, policy: policy, flowID: id, noteCode: .icmpErrorWithoutQuote)
+            }
             let quoted = FlowKey(embedded: h.embedded)
-            if tracker.lookup(quoted, now: now) != nil { return result(true, .related) }
-            return result(false, .invalid, "ICMP error quoting no tracked flow")
+            let q = quoted.canonical
+            if let qs = flows.find(canonical: q, hash: q.hash64), flows.track(qs, key: quoted, now: now) {
+                return PacketResult(allow: true, state: .related, policy: policy, flowID: id, noteCode: .none)
+            }
+            return PacketResult(allow: false, state: .invalid, policy: policy, flowID: id, noteCode: .icmpErrorQuotingNothing)
         }
-        if tracker.lookup(key, canonical: canonical, hash: hash, now: now, tcpFlags: h.tcpFlags) != nil {
-            recordFirstFragment(h, allow: true)
-            return result(true, .established)
+        if flows.track(slot, key: key, now: now, tcpFlags: h.tcpFlags) {
+            if h.isFragment { recordFirstFragment(h, allow: true) }
+            return PacketResult(allow: true, state: .established, policy: policy, flowID: id, noteCode: .none)
         }
-        if let why = cannotOpenFlow(h) {
-            recordFirstFragment(h, allow: false)
-            return result(false, .invalid, why)
+        let why = cannotOpenFlow(h)
+        if why != .none {
+            if h.isFragment { recordFirstFragment(h, allow: false) }
+            return PacketResult(allow: false, state: .invalid, policy: policy, flowID: id, noteCode: why)
         }
-        let p = policy ?? classify()
-        policy = p
-        if p.allow { tracker.insert(key, canonical: canonical, hash: hash, now: now, flowID: id) }
+        let p = policy ?? classify(h, key: key, canonical: canonical, id: id)
+        if p.allow { flows.open(slot, key: key, now: now) }
         classifier.count(p)
-        recordFirstFragment(h, allow: p.allow)
-        return result(p.allow, .new)
+        if h.isFragment { recordFirstFragment(h, allow: p.allow) }
+        return PacketResult(allow: p.allow, state: .new, policy: p, flowID: id, noteCode: .none)
+    }
+
+    /// The packet's policy verdict. Packets with ports reuse the verdict of their flow's last
+    /// classified packet in the same direction (VerdictCache); a non-first fragment has the same
+    /// FlowKey as a packet with ports 0 but another PacketKey, and ICMP keys leave the type out,
+    /// so neither is cached.
+    @inline(__always)
+    private func classify(_ h: PacketHeaders, key: FlowKey, canonical: FlowKey, id: Int) -> PathVerdict {
+        guard h.hasPorts, id >= 0 else { return classifier.classify(PacketKey(h)) }
+        let direction: UInt8 = key.sameKey(canonical) ? 1 : 2
+        if let v = verdicts.verdict(flow: id, direction: direction) { return v }
+        let v = classifier.classify(PacketKey(h))
+        verdicts.store(v, flow: id, direction: direction)
+        return v
     }
 
     private func recordFirstFragment(_ h: PacketHeaders, allow: Bool) {
@@ -211,66 +306,79 @@ public final class StatefulClassifier {
         return false
     }
 
-    /// Packets Linux conntrack gives no state when no flow exists (INVALID).
-    private func cannotOpenFlow(_ h: PacketHeaders) -> String? {
+    /// Packets Linux conntrack gives no state when no flow exists (INVALID), with the reason;
+    /// ``PacketNote/none`` for packets that may open one.
+    private func cannotOpenFlow(_ h: PacketHeaders) -> PacketNote {
         if h.isICMP && h.l4Present {
             let t = h.icmpType
             let reply = h.ipVersion == 4 ? (t == 0 || t == 14 || t == 16 || t == 18) : t == 129
-            if reply { return "ICMP reply without a request" }
+            if reply { return .icmpReplyWithoutRequest }
         }
         if h.protocol == 6 && h.l4Present {
             let f = h.tcpFlags
-            if f & 0x04 != 0 { return "TCP RST without a connection" }
-            if f & 0x02 != 0 && f & 0x10 != 0 { return "TCP SYN-ACK without a SYN" }
-            if f & 0x01 != 0 { return "TCP FIN without a connection" }
-            if f & 0x12 == 0 { return "TCP packet without SYN or ACK" }
+            if f & 0x04 != 0 { return .tcpRST }
+            if f & 0x02 != 0 && f & 0x10 != 0 { return .tcpSYNACK }
+            if f & 0x01 != 0 { return .tcpFIN }
+            if f & 0x12 == 0 { return .tcpNoSYNOrACK }
         }
-        return nil
+        return .none
     }
 }
 
 /// Policy verdicts by flow number, in one flat buffer grown by doubling (flow numbers are dense).
-struct VerdictCache {
+/// A class held in a `let`, so that the per-packet accesses need no dynamic exclusivity check
+/// (a struct in a class's `var` took one per access).
+final class VerdictCache {
     struct Entry {
         var verdict: PathVerdict
         /// 0 none, 1 the flow's canonical direction, 2 the reverse.
         var direction: UInt8
     }
 
-    private var entries: UnsafeMutablePointer<Entry>
-    private var capacity: Int
+    /// The buffer and its capacity behind a pointer held in a `let`, like FlowTable's state (a
+    /// class's stored `var`s cost a run-time exclusivity check at every access).
+    struct State {
+        var entries: UnsafeMutablePointer<Entry>
+        var capacity: Int
+    }
+
+    private let state: UnsafeMutablePointer<State>
 
     init() {
-        capacity = 1024
-        entries = .allocate(capacity: capacity)
+        let capacity = 1024
+        let entries = UnsafeMutablePointer<Entry>.allocate(capacity: capacity)
         entries.initialize(repeating: Entry(verdict: PathVerdict(), direction: 0), count: capacity)
+        state = .allocate(capacity: 1)
+        state.initialize(to: State(entries: entries, capacity: capacity))
     }
 
     @inline(__always)
     func verdict(flow: Int, direction: UInt8) -> PathVerdict? {
-        flow < capacity && entries[flow].direction == direction ? entries[flow].verdict : nil
+        let s = state.pointee
+        return flow < s.capacity && s.entries[flow].direction == direction ? s.entries[flow].verdict : nil
     }
 
     @inline(__always)
-    mutating func store(_ v: PathVerdict, flow: Int, direction: UInt8) {
-        if flow >= capacity { grow(to: flow + 1) }
-        entries[flow] = Entry(verdict: v, direction: direction)
+    func store(_ v: PathVerdict, flow: Int, direction: UInt8) {
+        if flow >= state.pointee.capacity { grow(to: flow + 1) }
+        state.pointee.entries[flow] = Entry(verdict: v, direction: direction)
     }
 
-    private mutating func grow(to n: Int) {
-        var c = capacity
+    private func grow(to n: Int) {
+        let old = state.pointee
+        var c = old.capacity
         while c < n { c *= 2 }
         let e = UnsafeMutablePointer<Entry>.allocate(capacity: c)
-        e.moveInitialize(from: entries, count: capacity)
-        (e + capacity).initialize(repeating: Entry(verdict: PathVerdict(), direction: 0), count: c - capacity)
-        entries.deallocate()
-        entries = e
-        capacity = c
+        e.moveInitialize(from: old.entries, count: old.capacity)
+        (e + old.capacity).initialize(repeating: Entry(verdict: PathVerdict(), direction: 0), count: c - old.capacity)
+        old.entries.deallocate()
+        state.pointee = State(entries: e, capacity: c)
     }
 
-    /// Frees the buffer; the owner calls it from its deinit (a struct has none).
-    func release() {
-        entries.deinitialize(count: capacity)
-        entries.deallocate()
+    deinit {
+        state.pointee.entries.deinitialize(count: state.pointee.capacity)
+        state.pointee.entries.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 }

@@ -41,7 +41,9 @@ public struct FlowKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The key of a parsed packet, or nil when the parse did not reach the IP header.
-    @inlinable
+    /// (Always inlined, like ``canonical`` and ``hash64``: replay calls them once per packet, and
+    /// as calls they passed the 40-byte key through memory each time.)
+    @inlinable @inline(__always)
     public init?(_ h: PacketHeaders) {
         guard h.ipVersion != 0 else { return nil }
         srcHigh = h.src.high
@@ -99,7 +101,7 @@ public struct FlowKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The key of the reply direction: addresses and ports swapped.
-    @inlinable public var reversed: FlowKey {
+    @inlinable @inline(__always) public var reversed: FlowKey {
         var k = self
         k.srcHigh = dstHigh
         k.srcLow = dstLow
@@ -111,7 +113,7 @@ public struct FlowKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// True when the source endpoint (address, then port) sorts at or before the destination.
-    @inlinable public var isCanonical: Bool {
+    @inlinable @inline(__always) public var isCanonical: Bool {
         if srcHigh != dstHigh { return srcHigh < dstHigh }
         if srcLow != dstLow { return srcLow < dstLow }
         return srcPort <= dstPort
@@ -119,17 +121,17 @@ public struct FlowKey: Hashable, Sendable, CustomStringConvertible {
 
     /// The same key for both directions of a flow: `self` or ``reversed``, whichever has the
     /// lower endpoint as source.
-    @inlinable public var canonical: FlowKey { isCanonical ? self : reversed }
+    @inlinable @inline(__always) public var canonical: FlowKey { isCanonical ? self : reversed }
 
     /// Field-by-field equality for the fast path's tables (the derived `==` goes through memcmp).
-    @inlinable public func sameKey(_ o: FlowKey) -> Bool {
+    @inlinable @inline(__always) public func sameKey(_ o: FlowKey) -> Bool {
         srcLow == o.srcLow && dstLow == o.dstLow && srcHigh == o.srcHigh && dstHigh == o.dstHigh
             && srcPort == o.srcPort && dstPort == o.dstPort && `protocol` == o.protocol && ipVersion == o.ipVersion
     }
 
     /// A fast 64-bit hash (multiply–xorshift over the words) for open-addressing tables on the
     /// fast path; `Hashable` (SipHash, randomly seeded) stays available for `Dictionary`.
-    @inlinable public var hash64: UInt64 {
+    @inlinable @inline(__always) public var hash64: UInt64 {
         @inline(__always) func mix(_ h: UInt64, _ v: UInt64) -> UInt64 {
             var x = (h ^ v) &* 0x9E37_79B9_7F4A_7C15
             x ^= x >> 32

@@ -73,6 +73,8 @@ struct BenchReplay: ParsableCommand {
     /// For profilers: run one timed loop alone for --profile-seconds, without the checks.
     enum ProfileLoop: String, ExpressibleByArgument {
         case replay, ceiling, mapped
+        /// Each of ReplayMeasurement.Stage's loops for --profile-seconds, in turn: ns per packet.
+        case stages
     }
 
     func validate() throws {
@@ -101,6 +103,24 @@ struct BenchReplay: ParsableCommand {
         defer { unlink(path) }
         let packetCount = trace.count * packetsPerFlow
 
+        if profile == .stages {
+            var previous = 0.0
+            for stage in ReplayMeasurement.Stage.allCases {
+                let clock = ContinuousClock(), start = clock.now
+                var passes = 0
+                while (clock.now - start).seconds < profileSeconds {
+                    guard try ReplayMeasurement.run(stage, path, table: table) == packetCount else {
+                        StandardError.write("verdict: error: stage \(stage.rawValue) saw another packet count")
+                        throw ExitCode(ExitStatus.expectationFailed)
+                    }
+                    passes += 1
+                }
+                let ns = (clock.now - start).seconds * 1e9 / Double(packetCount * passes)
+                print(String(format: "%-11@ %7.1f ns/packet  (+%.1f)", stage.rawValue as NSString, ns, ns - previous))
+                previous = ns
+            }
+            return
+        }
         if let profile {
             let clock = ContinuousClock(), start = clock.now
             var passes = 0
@@ -108,7 +128,7 @@ struct BenchReplay: ParsableCommand {
                 switch profile {
                 case .replay: _ = try ReplayMeasurement.replay(path, table: table, jobs: jobs)
                 case .ceiling: _ = try ReplayMeasurement.readCeiling(path, using: .libpcap)
-                case .mapped: _ = try ReplayMeasurement.readCeiling(path, using: .automatic)
+                case .mapped, .stages: _ = try ReplayMeasurement.readCeiling(path, using: .automatic)
                 }
                 passes += 1
             }
