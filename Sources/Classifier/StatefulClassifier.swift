@@ -175,10 +175,11 @@ public final class StatefulClassifier {
     /// flows arrive): a replay creates one per job, and initialising a large table costs more
     /// than a short capture's whole run.
     private let flows = FlowTable(initialCapacity: 1 << 10)
-    /// Per flow number: the policy verdict of the flow's last classified packet with ports, and
-    /// its direction. Policy is a pure function of such a packet's directed 5-tuple (its PacketKey
-    /// has nothing else), so later packets of the flow in that direction reuse it: a denied flow
-    /// stays new and would otherwise be classified again at every packet.
+    /// Per flow number: the policy verdict of the flow's last classified packet, with its
+    /// direction and the PacketKey fields the flow leaves open (port keys, ICMP type and code).
+    /// Policy is a pure function of the PacketKey, so later packets of the flow with the same
+    /// direction and fields reuse it: a denied flow stays new and would otherwise be classified
+    /// again at every packet (DECISIONS 46, 63).
     private let verdicts = VerdictCache()
     /// True when some rule of the table is untracked (doNotTrack): then every packet needs policy.
     private let hasUntrackedRules: Bool
@@ -273,17 +274,21 @@ public final class StatefulClassifier {
         return PacketResult(allow: p.allow, state: .new, policy: p, flowID: id, noteCode: .none)
     }
 
-    /// The packet's policy verdict. Packets with ports reuse the verdict of their flow's last
-    /// classified packet in the same direction (VerdictCache); a non-first fragment has the same
-    /// FlowKey as a packet with ports 0 but another PacketKey, and ICMP keys leave the type out,
-    /// so neither is cached.
+    /// The packet's policy verdict. A packet of a numbered flow reuses the verdict of its flow's
+    /// last classified packet in the same direction when the rest of its PacketKey (port keys,
+    /// ICMP type and code) is the same too (VerdictCache): the flow and the direction fix the
+    /// addresses and the protocol, and policy is a pure function of the PacketKey. So a denied
+    /// flow's packets (which stay new) cost no classification, ICMP and port-less protocols
+    /// included, while a non-first fragment (no port keys) or another ICMP type in a flow is
+    /// classified for itself.
     @inline(__always)
     private func classify(_ h: PacketHeaders, key: FlowKey, canonical: FlowKey, id: Int) -> PathVerdict {
-        guard h.hasPorts, id >= 0 else { return classifier.classify(PacketKey(h)) }
+        let packetKey = PacketKey(h)
+        guard id >= 0 else { return classifier.classify(packetKey) }
         let direction: UInt8 = key.sameKey(canonical) ? 1 : 2
-        if let v = verdicts.verdict(flow: id, direction: direction) { return v }
-        let v = classifier.classify(PacketKey(h))
-        verdicts.store(v, flow: id, direction: direction)
+        if let v = verdicts.verdict(flow: id, direction: direction, packetKey) { return v }
+        let v = classifier.classify(packetKey)
+        verdicts.store(v, flow: id, direction: direction, packetKey)
         return v
     }
 
@@ -333,6 +338,12 @@ final class VerdictCache {
         var verdict: PathVerdict
         /// 0 none, 1 the flow's canonical direction, 2 the reverse.
         var direction: UInt8
+        /// The PacketKey fields a flow and direction leave open.
+        var sourcePortKey: UInt32
+        var destinationPortKey: UInt32
+        var icmpTypeCode: UInt32
+
+        static let none = Entry(verdict: PathVerdict(), direction: 0, sourcePortKey: 0, destinationPortKey: 0, icmpTypeCode: 0)
     }
 
     /// The buffer and its capacity behind a pointer held in a `let`, like FlowTable's state (a
@@ -347,21 +358,26 @@ final class VerdictCache {
     init() {
         let capacity = 1024
         let entries = UnsafeMutablePointer<Entry>.allocate(capacity: capacity)
-        entries.initialize(repeating: Entry(verdict: PathVerdict(), direction: 0), count: capacity)
+        entries.initialize(repeating: .none, count: capacity)
         state = .allocate(capacity: 1)
         state.initialize(to: State(entries: entries, capacity: capacity))
     }
 
     @inline(__always)
-    func verdict(flow: Int, direction: UInt8) -> PathVerdict? {
+    func verdict(flow: Int, direction: UInt8, _ k: PacketKey) -> PathVerdict? {
         let s = state.pointee
-        return flow < s.capacity && s.entries[flow].direction == direction ? s.entries[flow].verdict : nil
+        guard flow < s.capacity else { return nil }
+        let e = s.entries + flow
+        guard e.pointee.direction == direction, e.pointee.sourcePortKey == k.sourcePortKey,
+              e.pointee.destinationPortKey == k.destinationPortKey, e.pointee.icmpTypeCode == k.icmpTypeCode else { return nil }
+        return e.pointee.verdict
     }
 
     @inline(__always)
-    func store(_ v: PathVerdict, flow: Int, direction: UInt8) {
+    func store(_ v: PathVerdict, flow: Int, direction: UInt8, _ k: PacketKey) {
         if flow >= state.pointee.capacity { grow(to: flow + 1) }
-        state.pointee.entries[flow] = Entry(verdict: v, direction: direction)
+        state.pointee.entries[flow] = Entry(verdict: v, direction: direction, sourcePortKey: k.sourcePortKey,
+                                            destinationPortKey: k.destinationPortKey, icmpTypeCode: k.icmpTypeCode)
     }
 
     private func grow(to n: Int) {
@@ -370,7 +386,7 @@ final class VerdictCache {
         while c < n { c *= 2 }
         let e = UnsafeMutablePointer<Entry>.allocate(capacity: c)
         e.moveInitialize(from: old.entries, count: old.capacity)
-        (e + old.capacity).initialize(repeating: Entry(verdict: PathVerdict(), direction: 0), count: c - old.capacity)
+        (e + old.capacity).initialize(repeating: .none, count: c - old.capacity)
         old.entries.deallocate()
         state.pointee = State(entries: e, capacity: c)
     }

@@ -116,7 +116,8 @@ struct BenchReplay: ParsableCommand {
                     passes += 1
                 }
                 let ns = (clock.now - start).seconds * 1e9 / Double(packetCount * passes)
-                print(String(format: "%-11@ %7.1f ns/packet  (+%.1f)", stage.rawValue as NSString, ns, ns - previous))
+                print(stage.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                      + String(format: "%7.1f ns/packet  (+%.1f)", ns, ns - previous))
                 previous = ns
             }
             return
