@@ -46,12 +46,10 @@ public final class Classifier {
     private let summaryStorage: [UnsafeMutablePointer<UInt64>]
     private let counterStorage: UnsafeMutablePointer<UInt64>
     private let counterCount: Int
-    /// Buckets over the top `v4BucketBits` bits of an IPv4 address: the number of bounds below
-    /// each bucket. The file's 16-bit buckets (256 KB) are used for large tables; small ones get
-    /// a 12-bit index (16 KB) built here, which stays in L1 with the bounds it points into.
+    /// IPv4 address → atom (AddressIndex.swift); nil only past its atom limit, where the file's
+    /// 16-bit buckets and a search over the bounds do.
+    let v4Index: V4AtomIndex?
     let v4Buckets: UnsafePointer<UInt32>
-    let v4BucketShift: UInt32
-    private let v4OwnIndex: UnsafeMutablePointer<UInt32>?
     let v4Bounds: UnsafePointer<UInt32>
     let v6Buckets: UnsafePointer<UInt32>
     let v6Bounds: UnsafePointer<vd_ip6>
@@ -129,20 +127,8 @@ public final class Classifier {
         }
         self.summaryStorage = summaryStorage
         let bounds4 = table.array(VD_SEC_V4_BOUNDS, as: UInt32.self)
-        if bounds4.count <= 16_384 {
-            let bits = 12
-            let index = UnsafeMutablePointer<UInt32>.allocate(capacity: (1 << bits) + 1)
-            index.initialize(repeating: 0, count: (1 << bits) + 1)
-            for b in bounds4 { index[Int(b >> UInt32(32 - bits)) + 1] += 1 }
-            for h in 1...(1 << bits) { index[h] += index[h - 1] }
-            v4OwnIndex = index
-            v4Buckets = UnsafePointer(index)
-            v4BucketShift = UInt32(32 - bits)
-        } else {
-            v4OwnIndex = nil
-            v4Buckets = table.array(VD_SEC_V4_BUCKETS).baseAddress!
-            v4BucketShift = 16
-        }
+        v4Index = V4AtomIndex(bounds4, nodeBudget: Self.v4NodeBudget(bounds: bounds4.count))
+        v4Buckets = table.array(VD_SEC_V4_BUCKETS).baseAddress!
         v4Bounds = table.array(VD_SEC_V4_BOUNDS).baseAddress!
         v6Buckets = table.array(VD_SEC_V6_BUCKETS).baseAddress!
         v6Bounds = table.array(VD_SEC_V6_BOUNDS).baseAddress!
@@ -172,7 +158,7 @@ public final class Classifier {
         ones.deallocate()
         counterStorage.deallocate()
         for p in summaryStorage { p.deallocate() }
-        v4OwnIndex?.deallocate()
+        v4Index?.deallocate()
     }
 
     enum Dimension {
@@ -181,23 +167,20 @@ public final class Classifier {
 
     // MARK: Addresses
 
+    /// Bytes the IPv4 index may spend on nodes: 1 MiB, or 16 bytes per bound when that is more.
+    static func v4NodeBudget(bounds: Int) -> Int { max(1 << 20, 16 * bounds) }
+
+    /// Bytes of the IPv4 index built for this classifier.
+    public var addressIndexBytes: Int { v4Index?.byteCount ?? 0 }
+
     /// The atom holding `a`: count the bounds at or below it, starting from its bucket.
 
     public func atom(of a: IPAddress) -> Int {
         if a.family == .v4 {
-            let v = a.v4
-            let h = Int(v >> v4BucketShift)
-            // bounds[lo - 1] <= v (bounds[0] == 0), and every bound at or after hi is above v: the
-            // answer is the last index in [lo - 1, hi) whose bound is <= v. Branch-free halving, so
-            // that a crowded bucket costs no mispredictions.
-            var base = max(Int(v4Buckets[h]) - 1, 0)
-            var n = Int(v4Buckets[h + 1]) - base
-            while n > 1 {
-                let half = n >> 1
-                base = v4Bounds[base + half] <= v ? base + half : base
-                n -= half
-            }
-            return base
+            if let v4Index { return v4Index.atom(a.v4) }
+            let v = a.v4, h = Int(v >> 16)
+            let first = max(Int(v4Buckets[h]) - 1, 0)
+            return first + V4AtomIndex.search(v4Bounds + first, Int(v4Buckets[h + 1]) - first, v)
         }
         let h = Int(a.high >> 48)
         var lo = Int(v6Buckets[h]), hi = Int(v6Buckets[h + 1])
