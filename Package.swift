@@ -36,7 +36,9 @@ let package = Package(
         // Policy set → match table: address atoms, flattened chains, per-dimension classes.
         .target(name: "PolicyCompiler", dependencies: ["PolicyModel", "Selectors", "Addresses", "MatchTable", "CVerdictABI"]),
         // The fast path: classify packets against a match table, with connection tracking.
-        .target(name: "Classifier", dependencies: ["MatchTable", "CVerdictABI", "Addresses", "Packets"]),
+        // A software prefetch, which Swift cannot spell (the term index's batch lookup).
+        .target(name: "CPrefetch"),
+        .target(name: "Classifier", dependencies: ["MatchTable", "CVerdictABI", "CPrefetch", "Addresses", "Packets"]),
         // The slow, obviously correct oracle: one connection in, a verdict with its full trail out.
         .target(name: "ReferenceEvaluator", dependencies: ["PolicyModel", "Selectors"]),
         // Zero-allocation L2–L4 header parsing into a flow key (same contract as bpf/lib/parse.h).

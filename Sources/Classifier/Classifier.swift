@@ -40,6 +40,8 @@ public final class Classifier {
     }
 
     let views: UnsafeMutablePointer<ChainView>
+    /// Memory of the term indexes (huge pages where offered); freed with the classifier.
+    private let arena = PageArena()
     let chainCount: Int
     private let ones: UnsafeMutablePointer<UInt64>
     /// Summary rows, computed from the table's rows when the classifier is made.
@@ -111,7 +113,7 @@ public final class Classifier {
                             Int(table.header.atom_count_v4 + table.header.atom_count_v6),
                             Int(c.icmp_keys != 0 ? VD_PROTO_KEYS_ICMP : VD_PROTO_KEYS_PLAIN), Int(VD_PORT_KEYS), Int(VD_PORT_KEYS)]
                 termIndex = .allocate(capacity: 1)
-                termIndex!.initialize(to: TermIndex(table: table, chain: i, keys: keys))
+                termIndex!.initialize(to: TermIndex(table: table, chain: i, keys: keys, arena: arena))
             }
             let v = ChainView(words: Int(c.words), termCount: Int(c.term_count), icmpKeys: c.icmp_keys != 0,
                               subjectMap: map32(VD_DIM_SUBJECT), srcMap: map32(VD_DIM_SRC), dstMap: map32(VD_DIM_DST),
@@ -148,7 +150,6 @@ public final class Classifier {
     deinit {
         for i in 0..<chainCount {
             if let t = views[i].termIndex {
-                t.pointee.deallocate()
                 t.deinitialize(count: 1)
                 t.deallocate()
             }
@@ -206,15 +207,17 @@ public final class Classifier {
 
     public func decide(chain: Int, endpoint: Int, key: PacketKey, srcAtom: Int, dstAtom: Int) -> UInt32 {
         let v = views[chain]
-        let protoKey: Int
+        return firstMatch(v, subject: endpoint, src: srcAtom, dst: dstAtom, proto: Self.protoKey(v, key),
+                          sport: Int(key.sourcePortKey), dport: Int(key.destinationPortKey))
+    }
+
+    /// The packet's key in the protocol dimension of chain view `v`.
+    @inline(__always)
+    static func protoKey(_ v: ChainView, _ key: PacketKey) -> Int {
         if v.icmpKeys && key.icmpTypeCode != VD_NONE {
-            protoKey = Int(VD_ICMP_KEY_BASE) + (key.source.family == .v4 ? 0 : 65536) + Int(key.icmpTypeCode)
-        } else {
-            protoKey = Int(key.protocolNumber)
+            return Int(VD_ICMP_KEY_BASE) + (key.source.family == .v4 ? 0 : 65536) + Int(key.icmpTypeCode)
         }
-        let rule = firstMatch(v, subject: endpoint, src: srcAtom, dst: dstAtom, proto: protoKey,
-                              sport: Int(key.sourcePortKey), dport: Int(key.destinationPortKey))
-        return rule
+        return Int(key.protocolNumber)
     }
 
     @inline(__always)
@@ -275,16 +278,54 @@ public final class Classifier {
                  UInt32(truncatingIfNeeded: proto), UInt32(truncatingIfNeeded: sport), UInt32(truncatingIfNeeded: dport))
         return withUnsafePointer(to: &k) { tuple in
             tuple.withMemoryRebound(to: UInt32.self, capacity: 6) { keys in
-                var start = 0
-                while start < v.termCount {
-                    let term = index.pointee.firstMatch(keys, from: start)
-                    if term < 0 { return VD_NONE }
-                    let rule = v.termRule[term]
-                    let r = v.rules[Int(rule)]
-                    if r.action != UInt8(VD_ACTION_PASS.rawValue) { return rule }
-                    start = Int(r.pass_target)
+                rule(v, index, keys, firstTerm: v.termCount > 0 ? index.pointee.firstMatch(keys, from: 0) : -1)
+            }
+        }
+    }
+
+    /// The deciding rule, given the first matching term (-1 for none): its rule, or where that
+    /// rule is a Pass, the rule of the first match at or after its target.
+    @inline(__always)
+    static func rule(_ v: ChainView, _ index: UnsafeMutablePointer<TermIndex>, _ keys: UnsafePointer<UInt32>, firstTerm: Int) -> UInt32 {
+        var term = firstTerm
+        while term >= 0 {
+            let rule = v.termRule[term]
+            let r = v.rules[Int(rule)]
+            if r.action != UInt8(VD_ACTION_PASS.rawValue) { return rule }
+            let start = Int(r.pass_target)
+            term = start < v.termCount ? index.pointee.firstMatch(keys, from: start) : -1
+        }
+        return VD_NONE
+    }
+
+    /// ``classifyPoints(chain:endpoint:keys:into:)`` for a chain with a term index: groups of
+    /// TermIndex.batchMax packets through its staged lookup.
+    func classifyPoints(_ v: ChainView, _ index: UnsafeMutablePointer<TermIndex>, endpoint: Int, keys: UnsafeBufferPointer<PacketKey>,
+                        into rules: UnsafeMutableBufferPointer<UInt32>) {
+        let group = TermIndex.batchMax
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: group * 6 + TermIndex.batchScratch) { buffer in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: group) { terms in
+                let k = buffer.baseAddress!, scratch = k + group * 6, first = terms.baseAddress!
+                var base = 0
+                while base < keys.count {
+                    let n = min(group, keys.count - base)
+                    for j in 0..<n {
+                        let key = keys[base + j]
+                        k[j * 6] = UInt32(truncatingIfNeeded: endpoint)
+                        k[j * 6 + 1] = UInt32(truncatingIfNeeded: atom(of: key.source))
+                        k[j * 6 + 2] = UInt32(truncatingIfNeeded: atom(of: key.destination))
+                        k[j * 6 + 3] = UInt32(truncatingIfNeeded: Self.protoKey(v, key))
+                        k[j * 6 + 4] = key.sourcePortKey
+                        k[j * 6 + 5] = key.destinationPortKey
+                    }
+                    if v.termCount > 0 {
+                        index.pointee.firstMatches(k, count: n, into: first, scratch: scratch)
+                    } else {
+                        first.update(repeating: -1, count: n)
+                    }
+                    for j in 0..<n { rules[base + j] = Self.rule(v, index, k + j * 6, firstTerm: first[j]) }
+                    base += n
                 }
-                return VD_NONE
             }
         }
     }
@@ -374,11 +415,8 @@ public final class Classifier {
     public func classifyPoints(chain: Int, endpoint: Int, keys: UnsafeBufferPointer<PacketKey>, into rules: UnsafeMutableBufferPointer<UInt32>) {
         precondition(rules.count >= keys.count, "rules buffer too small")
         let v = views[chain]
-        if v.termIndex != nil {
-            for i in 0..<keys.count {
-                let k = keys[i]
-                rules[i] = decide(chain: chain, endpoint: endpoint, key: k, srcAtom: atom(of: k.source), dstAtom: atom(of: k.destination))
-            }
+        if let index = v.termIndex {
+            classifyPoints(v, index, endpoint: endpoint, keys: keys, into: rules)
             return
         }
         let subjectClass = v.subjectMap.map { Int($0[endpoint]) } ?? 0
@@ -395,12 +433,7 @@ public final class Classifier {
                 for j in 0..<n {
                     let k = keys[base + j]
                     let sa = atom(of: k.source), da = atom(of: k.destination)
-                    let protoKey: Int
-                    if v.icmpKeys && k.icmpTypeCode != VD_NONE {
-                        protoKey = Int(VD_ICMP_KEY_BASE) + (k.source.family == .v4 ? 0 : 65536) + Int(k.icmpTypeCode)
-                    } else {
-                        protoKey = Int(k.protocolNumber)
-                    }
+                    let protoKey = Self.protoKey(v, k)
                     cp[j * 5 + 0] = v.srcMap.map { Int($0[sa]) } ?? 0
                     cp[j * 5 + 1] = v.dstMap.map { Int($0[da]) } ?? 0
                     cp[j * 5 + 2] = v.protoMap.map { Int($0[protoKey]) } ?? 0

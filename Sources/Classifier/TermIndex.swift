@@ -13,11 +13,12 @@
 // dimension has more than one. The answer is the least matching term: the same as the AND of the
 // bit-vector rows, which the differential tests check on every conformance case.
 
+import CPrefetch
 import CVerdictABI
 import MatchTable
 
-/// The term index of one chain. Plain pointers (no reference counting on the hot path); the
-/// Classifier owns it and calls ``deallocate()``.
+/// The term index of one chain. Plain pointers (no reference counting on the hot path) into the
+/// Classifier's PageArena, which frees them.
 struct TermIndex {
     static let dims = Int(VD_DIM_COUNT.rawValue)
 
@@ -33,7 +34,8 @@ struct TermIndex {
     /// A long list split again, by its entries' filter dimension: per dimension, a segment tree
     /// over the elementary intervals of the entries' ranges in it, flattened per leaf like an
     /// anchor. A popular prefix's list then costs a few short lists instead of a scan of hundreds
-    /// of entries (the second of the two dimensions a term is filed under).
+    /// of entries (the second of the two dimensions a term is filed under). Its entries carry the
+    /// term's range in a third dimension, for the same reason as the anchor's carry a second.
     struct NestedGroup {
         var dim: Int
         /// leaves + 1 sorted cut points; leaf i is [bounds[i], bounds[i + 1]).
@@ -41,7 +43,7 @@ struct TermIndex {
         var leaves: Int
         var pathStart: UnsafeMutablePointer<UInt32>
         var lists: UnsafeMutablePointer<(UInt32, UInt32)>
-        var terms: UnsafeMutablePointer<UInt32>
+        var entries: UnsafeMutablePointer<Entry>
     }
 
     /// Lists longer than this are split by filter dimension.
@@ -85,8 +87,8 @@ struct TermIndex {
     }
 
     /// For each leaf, the non-empty node lists from it to the root, as (first, end) pairs.
-    static func leafPaths(leaves: Int, size: Int, nodeStart: [UInt32]) -> (pathStart: UnsafeMutablePointer<UInt32>, lists: [(UInt32, UInt32)]) {
-        let pathStart = UnsafeMutablePointer<UInt32>.allocate(capacity: leaves + 1)
+    static func leafPaths(leaves: Int, size: Int, nodeStart: [UInt32], arena: PageArena) -> (pathStart: UnsafeMutablePointer<UInt32>, lists: [(UInt32, UInt32)]) {
+        let pathStart = arena.allocate(UInt32.self, leaves + 1)
         var lists: [(UInt32, UInt32)] = []
         for i in 0..<leaves {
             pathStart[i] = UInt32(lists.count)
@@ -100,8 +102,9 @@ struct TermIndex {
         return (pathStart, lists)
     }
 
-    /// The nested groups of one long list (entries in term order), and their bytes.
-    static func nestedGroups(_ entries: UnsafeBufferPointer<Entry>) -> ([NestedGroup], Int) {
+    /// The nested groups of one long list (entries in term order), and their bytes; `third(t)` is
+    /// the entry term t gets in a nested list.
+    static func nestedGroups(_ entries: UnsafeBufferPointer<Entry>, third: (UInt32) -> Entry, arena: PageArena) -> ([NestedGroup], Int) {
         var groups: [NestedGroup] = []
         var bytes = 0
         for dim in 0..<dims {
@@ -119,18 +122,19 @@ struct TermIndex {
             for e in es where e.lo < e.hi { canonicalNodes(leaf(e.lo), leaf(e.hi), size: size) { start[$0 + 1] += 1 } }
             for i in 1...(2 * size) { start[i] += start[i - 1] }
             let total = Int(start[2 * size])
-            let terms = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, total))
+            let nested = arena.allocate(Entry.self, max(1, total))
             var fill = Array(start.prefix(2 * size))
             for e in es where e.lo < e.hi {
-                canonicalNodes(leaf(e.lo), leaf(e.hi), size: size) { node in terms[Int(fill[node])] = e.term; fill[node] += 1 }
+                let entry = third(e.term)
+                canonicalNodes(leaf(e.lo), leaf(e.hi), size: size) { node in (nested + Int(fill[node])).initialize(to: entry); fill[node] += 1 }
             }
-            let (pathStart, lists) = leafPaths(leaves: leaves, size: size, nodeStart: start)
-            let listStorage = UnsafeMutablePointer<(UInt32, UInt32)>.allocate(capacity: max(1, lists.count))
+            let (pathStart, lists) = leafPaths(leaves: leaves, size: size, nodeStart: start, arena: arena)
+            let listStorage = arena.allocate((UInt32, UInt32).self, max(1, lists.count))
             listStorage.initialize(from: lists, count: lists.count)
-            let boundStorage = UnsafeMutablePointer<UInt32>.allocate(capacity: bounds.count)
+            let boundStorage = arena.allocate(UInt32.self, bounds.count)
             boundStorage.initialize(from: bounds, count: bounds.count)
-            groups.append(NestedGroup(dim: dim, bounds: boundStorage, leaves: leaves, pathStart: pathStart, lists: listStorage, terms: terms))
-            bytes += bounds.count * 4 + (leaves + 1) * 4 + lists.count * 8 + total * 4
+            groups.append(NestedGroup(dim: dim, bounds: boundStorage, leaves: leaves, pathStart: pathStart, lists: listStorage, entries: nested))
+            bytes += bounds.count * 4 + (leaves + 1) * 4 + lists.count * 8 + total * MemoryLayout<Entry>.stride
         }
         return (groups, bytes)
     }
@@ -157,13 +161,13 @@ struct TermIndex {
     /// on "TCP" or "port 443" would be met by most packets.
     static let anchorWeight: [Double] = [1, 1, 1, 64, 16, 16]
 
-    init(table: MatchTable, chain: Int, keys: [Int]) {
+    init(table: MatchTable, chain: Int, keys: [Int], arena: PageArena) {
         let c = table.chains[chain]
         let n = Int(c.term_count)
         termCount = n
         var bytes = 0
-        boxes = .allocate(capacity: max(1, n * 12))
-        exactDims = .allocate(capacity: max(1, n))
+        boxes = arena.allocate(UInt32.self, n * 12)
+        exactDims = arena.allocate(UInt8.self, n)
         exactDims.initialize(repeating: 0, count: max(1, n))
         bytes += n * 49
         var spans: [UnsafePointer<vd_span>?] = []
@@ -207,26 +211,28 @@ struct TermIndex {
         // under a pseudo-anchor: dimension 0 with one leaf.
         var anchorOf = [Int](repeating: -1, count: n)
         var filterOf = [Int](repeating: 0, count: n)
+        var thirdOf = [Int](repeating: 0, count: n)
         for t in 0..<n {
-            var best = -1, bestCost = Double.infinity, second = -1, secondCost = Double.infinity
             var never = false
+            var ranked: [(cost: Double, dim: Int)] = []
             for d in 0..<Self.dims where spans[d] != nil {
                 if spans[d]![t].count == 0 { never = true; break }
-                let k = cost[t * Self.dims + d]
-                if k < bestCost {
-                    second = best; secondCost = bestCost
-                    bestCost = k; best = d
-                } else if k < secondCost {
-                    second = d; secondCost = k
-                }
+                ranked.append((cost[t * Self.dims + d], d))
             }
             if never { continue }
-            // Without a second dimension the filter is the anchor's own bounding range.
-            filterOf[t] = second >= 0 ? second : max(best, 0)
+            ranked.sort { $0.cost < $1.cost || ($0.cost == $1.cost && $0.dim < $1.dim) }
+            // Without a second (third) dimension the filter is the anchor's (second's) own range.
+            let best = ranked.first?.dim ?? -1
+            filterOf[t] = ranked.count > 1 ? ranked[1].dim : max(best, 0)
+            thirdOf[t] = ranked.count > 2 ? ranked[2].dim : filterOf[t]
             anchorOf[t] = best < 0 ? Self.dims : best
         }
+        let box = boxes
+        func entry(_ t: Int, _ f: Int) -> Entry {
+            Entry(term: UInt32(t), filterDim: UInt32(f), lo: box[t * 12 + 2 * f], hi: box[t * 12 + 2 * f + 1])
+        }
 
-        anchors = .allocate(capacity: Self.dims + 1)
+        anchors = arena.allocate(Anchor?.self, Self.dims + 1)
         anchors.initialize(repeating: nil, count: Self.dims + 1)
         var order: [Int] = []
         for d in 0...Self.dims {
@@ -243,7 +249,7 @@ struct TermIndex {
                 for t in members { for r in termRanges(t) { cuts.append(r.lo); cuts.append(r.hi) } }
             }
             let (bounds, leaves, size) = Self.elementaryIntervals(cuts)
-            let leafOf = UnsafeMutablePointer<UInt32>.allocate(capacity: keyCount)
+            let leafOf = arena.allocate(UInt32.self, keyCount)
             for i in 0..<leaves { (leafOf + Int(bounds[i])).initialize(repeating: UInt32(i), count: Int(bounds[i + 1] - bounds[i])) }
             func leaf(_ key: UInt32) -> Int { Int(leafOf[Int(key)]) }
             // Canonical nodes of leaves [l, r): the standard bottom-up segment-tree walk.
@@ -259,31 +265,32 @@ struct TermIndex {
             for t in members { forEachNode(t) { start[$0 + 1] += 1 } }
             for i in 1...(2 * size) { start[i] += start[i - 1] }
             let total = Int(start[2 * size])
-            let entries = UnsafeMutablePointer<Entry>.allocate(capacity: max(1, total))
+            let entries = arena.allocate(Entry.self, max(1, total))
             var fill = Array(start.prefix(2 * size))
             for t in members {   // ascending, so every list is in term order
-                let f = filterOf[t]
-                let entry = Entry(term: UInt32(t), filterDim: UInt32(f), lo: boxes[t * 12 + 2 * f], hi: boxes[t * 12 + 2 * f + 1])
+                let entry = entry(t, filterOf[t])
                 forEachNode(t) { node in (entries + Int(fill[node])).initialize(to: entry); fill[node] += 1 }
             }
             // Per leaf, the non-empty nodes from the leaf up to the root; a long node list is
             // replaced by a reference to its nested groups.
-            let (pathStart, paths) = Self.leafPaths(leaves: leaves, size: size, nodeStart: start)
+            let (pathStart, paths) = Self.leafPaths(leaves: leaves, size: size, nodeStart: start, arena: arena)
             var lists = paths
             var groups: [NestedGroup] = []
             var nestedRef: [UInt32: (UInt32, UInt32)] = [:]
             for i in lists.indices where Int(lists[i].1 - lists[i].0) > Self.nestThreshold {
                 if let ref = nestedRef[lists[i].0] { lists[i] = ref; continue }
-                let (g, gBytes) = Self.nestedGroups(UnsafeBufferPointer(start: entries + Int(lists[i].0), count: Int(lists[i].1 - lists[i].0)))
+                let long = UnsafeBufferPointer(start: entries + Int(lists[i].0), count: Int(lists[i].1 - lists[i].0))
+                let third: (UInt32) -> Entry = { t in entry(Int(t), thirdOf[Int(t)]) }
+                let (g, gBytes) = Self.nestedGroups(long, third: third, arena: arena)
                 let ref = (Self.nestedFlag | UInt32(groups.count), UInt32(g.count))
                 nestedRef[lists[i].0] = ref
                 groups += g
                 bytes += gBytes
                 lists[i] = ref
             }
-            let listStorage = UnsafeMutablePointer<(UInt32, UInt32)>.allocate(capacity: max(1, lists.count))
+            let listStorage = arena.allocate((UInt32, UInt32).self, max(1, lists.count))
             listStorage.initialize(from: lists, count: lists.count)
-            let groupStorage = UnsafeMutablePointer<NestedGroup>.allocate(capacity: max(1, groups.count))
+            let groupStorage = arena.allocate(NestedGroup.self, max(1, groups.count))
             groupStorage.initialize(from: groups, count: groups.count)
             anchors[d] = Anchor(leafOf: leafOf, pathStart: pathStart, lists: listStorage, entries: entries,
                                 groups: groupStorage, groupCount: groups.count)
@@ -292,33 +299,9 @@ struct TermIndex {
         }
         anchorOrder = order
         anchorCount = order.count
-        anchorList = .allocate(capacity: max(1, order.count))
+        anchorList = arena.allocate(Int.self, order.count)
         for (i, d) in order.enumerated() { anchorList[i] = d }
         byteCount = bytes
-    }
-
-    func deallocate() {
-        boxes.deallocate()
-        exactDims.deallocate()
-        for d in 0...Self.dims {
-            if let a = anchors[d] {
-                a.leafOf.deallocate()
-                a.pathStart.deallocate()
-                a.lists.deallocate()
-                a.entries.deallocate()
-                for g in 0..<a.groupCount {
-                    a.groups[g].bounds.deallocate()
-                    a.groups[g].pathStart.deallocate()
-                    a.groups[g].lists.deallocate()
-                    a.groups[g].terms.deallocate()
-                }
-                a.groups.deinitialize(count: a.groupCount)
-                a.groups.deallocate()
-            }
-        }
-        anchors.deinitialize(count: Self.dims + 1)
-        anchors.deallocate()
-        anchorList.deallocate()
     }
 
     /// Whether term `t` accepts the six keys.
@@ -370,15 +353,47 @@ struct TermIndex {
                     var hi = end
                     while e < hi {
                         let mid = (e + hi) >> 1
-                        if Int(g.terms[mid]) < start { e = mid + 1 } else { hi = mid }
+                        if Int(g.entries[mid].term) < start { e = mid + 1 } else { hi = mid }
                     }
                 }
                 while e < end {
-                    let t = Int(g.terms[e])
+                    let entry = g.entries[e]
+                    let t = Int(entry.term)
                     if t >= best { break }
-                    if matches(t, k) { best = t; break }
+                    let key = k[Int(entry.filterDim)]
+                    if (key &- entry.lo) < (entry.hi &- entry.lo) && matches(t, k) { best = t; break }
                     e += 1
                 }
+            }
+        }
+    }
+
+    /// Lowers `best` to the least term at or after `start` that accepts the keys among the lists
+    /// [first, end) of anchor `a`: one leaf's path.
+    @inline(__always)
+    func scanPath(_ a: Anchor, _ first: Int, _ end: Int, _ k: UnsafePointer<UInt32>, from start: Int, best: inout Int) {
+        for l in first..<end {
+            if a.lists[l].0 & Self.nestedFlag != 0 {
+                scanNested(a.groups + Int(a.lists[l].0 & ~Self.nestedFlag), count: Int(a.lists[l].1), k, from: start, best: &best)
+                continue
+            }
+            var e = Int(a.lists[l].0)
+            let end = Int(a.lists[l].1)
+            if start > 0 {
+                // Pass: skip the terms before the target (lists are ascending).
+                var hi = end
+                while e < hi {
+                    let mid = (e + hi) >> 1
+                    if Int(a.entries[mid].term) < start { e = mid + 1 } else { hi = mid }
+                }
+            }
+            while e < end {
+                let entry = a.entries[e]
+                let t = Int(entry.term)
+                if t >= best { break }
+                let key = k[Int(entry.filterDim)]
+                if (key &- entry.lo) < (entry.hi &- entry.lo) && matches(t, k) { best = t; break }
+                e += 1
             }
         }
     }
@@ -391,31 +406,67 @@ struct TermIndex {
             let d = anchorList[i]
             let a = anchors[d].unsafelyUnwrapped
             let leaf = d == Self.dims ? 0 : Int(a.leafOf[Int(k[d])])
-            for l in Int(a.pathStart[leaf])..<Int(a.pathStart[leaf + 1]) {
-                if a.lists[l].0 & Self.nestedFlag != 0 {
-                    scanNested(a.groups + Int(a.lists[l].0 & ~Self.nestedFlag), count: Int(a.lists[l].1), k, from: start, best: &best)
-                    continue
-                }
-                var e = Int(a.lists[l].0)
-                let end = Int(a.lists[l].1)
-                if start > 0 {
-                    // Pass: skip the terms before the target (lists are ascending).
-                    var hi = end
-                    while e < hi {
-                        let mid = (e + hi) >> 1
-                        if Int(a.entries[mid].term) < start { e = mid + 1 } else { hi = mid }
-                    }
-                }
-                while e < end {
-                    let entry = a.entries[e]
-                    let t = Int(entry.term)
-                    if t >= best { break }
-                    let key = k[Int(entry.filterDim)]
-                    if (key &- entry.lo) < (entry.hi &- entry.lo) && matches(t, k) { best = t; break }
-                    e += 1
+            scanPath(a, Int(a.pathStart[leaf]), Int(a.pathStart[leaf + 1]), k, from: start, best: &best)
+        }
+        return best == Int.max ? -1 : best
+    }
+
+    /// Packets per call of ``firstMatches(_:count:into:scratch:)``: enough misses in flight to
+    /// fill the core's miss buffers, few enough that the prefetched lines are still in L1.
+    static let batchMax = 16
+    /// UInt32s of scratch ``firstMatches(_:count:into:scratch:)`` needs.
+    static let batchScratch = batchMax * (dims + 1) * 2
+
+    /// `firstMatch(keys + 6 * i, from: 0)` into `out[i]` for i < `count` (at most ``batchMax``).
+    ///
+    /// The same search, in stages across the group: every packet's leaf slot, then every leaf's
+    /// path bounds, then every path's lists, then every list's first entries are prefetched before
+    /// any is read. A lone packet walks these four levels as a chain of dependent cache misses
+    /// (100–160 ns each once the index outgrows L2); here a group's misses at each level overlap.
+    func firstMatches(_ keys: UnsafePointer<UInt32>, count: Int, into out: UnsafeMutablePointer<Int>,
+                      scratch: UnsafeMutablePointer<UInt32>) {
+        let na = anchorCount
+        for p in 0..<count {
+            for i in 0..<na {
+                let d = anchorList[i]
+                if d < Self.dims { vd_prefetch(anchors[d].unsafelyUnwrapped.leafOf + Int(keys[p * 6 + d])) }
+            }
+        }
+        for p in 0..<count {
+            for i in 0..<na {
+                let d = anchorList[i]
+                let a = anchors[d].unsafelyUnwrapped
+                let leaf = d == Self.dims ? 0 : a.leafOf[Int(keys[p * 6 + d])]
+                scratch[(p * na + i) * 2] = leaf
+                vd_prefetch(a.pathStart + Int(leaf))
+            }
+        }
+        for p in 0..<count {
+            for i in 0..<na {
+                let a = anchors[anchorList[i]].unsafelyUnwrapped
+                let leaf = Int(scratch[(p * na + i) * 2])
+                let first = a.pathStart[leaf]
+                scratch[(p * na + i) * 2] = first
+                scratch[(p * na + i) * 2 + 1] = a.pathStart[leaf + 1]
+                vd_prefetch(a.lists + Int(first))
+            }
+        }
+        for p in 0..<count {
+            for i in 0..<na {
+                let a = anchors[anchorList[i]].unsafelyUnwrapped
+                for l in Int(scratch[(p * na + i) * 2])..<Int(scratch[(p * na + i) * 2 + 1]) {
+                    let ref = a.lists[l].0
+                    if ref & Self.nestedFlag == 0 { vd_prefetch(a.entries + Int(ref)) } else { vd_prefetch(a.groups + Int(ref & ~Self.nestedFlag)) }
                 }
             }
         }
-        return best == Int.max ? -1 : best
+        for p in 0..<count {
+            var best = Int.max
+            for i in 0..<na {
+                scanPath(anchors[anchorList[i]].unsafelyUnwrapped, Int(scratch[(p * na + i) * 2]), Int(scratch[(p * na + i) * 2 + 1]),
+                         keys + p * 6, from: 0, best: &best)
+            }
+            out[p] = best == Int.max ? -1 : best
+        }
     }
 }

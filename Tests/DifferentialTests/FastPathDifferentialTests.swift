@@ -45,3 +45,38 @@ struct FastPathDifferentialTests {
         #expect(failures.isEmpty, "\(failures.count) disagreements; first:\n\(failures.first.map(\.description) ?? "")")
     }
 }
+
+/// The batch entry point against the one-packet one (checked against the reference above), on
+/// both table forms: the term index's batch lookup runs in staged groups with prefetches, and the
+/// bit-vector one in groups of eight; neither may change an answer, Pass targets included.
+struct FastPathBatchTests {
+    @Test("classifyPoints == classifyPoint on every chain and endpoint: 60 random sets × 600 packets, both table forms",
+          arguments: ["rows", "term index"])
+    func batchEqualsSingle(form: String) throws {
+        let h = DifferentialHarness()
+        var checked = 0, wrong: [String] = []
+        for seed in UInt64(2000)..<2060 {
+            guard case let .success(c) = h.makeCase(seed: seed) else { continue }
+            let table = try PolicyCompiler.compile(c.set, options: form == "rows" ? CompileOptions() : .termIndexOnly)
+            #expect(table.hasBitVectors == (form == "rows"))
+            let classifier = Classifier(table)
+            var gen = RandomPacketGenerator(seed: seed, set: c.set)
+            let keys = gen.packets(600).map(Fixture.key)
+            var out = [UInt32](repeating: 0, count: keys.count)
+            for chain in 0..<table.chains.count {
+                for endpoint in 0..<table.endpoints.count {
+                    keys.withUnsafeBufferPointer { k in
+                        out.withUnsafeMutableBufferPointer { o in classifier.classifyPoints(chain: chain, endpoint: endpoint, keys: k, into: o) }
+                    }
+                    for (i, key) in keys.enumerated() {
+                        let single = classifier.classifyPoint(chain: chain, endpoint: endpoint, key: key)
+                        checked += 1
+                        if out[i] != single && wrong.count < 5 { wrong.append("seed \(seed) chain \(chain) endpoint \(endpoint) packet \(i): batch \(out[i]), single \(single)") }
+                    }
+                }
+            }
+        }
+        #expect(checked > 100_000, "only \(checked) answers compared")
+        #expect(wrong.isEmpty, "\(wrong)")
+    }
+}

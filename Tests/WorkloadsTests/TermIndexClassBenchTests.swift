@@ -37,5 +37,17 @@ struct TermIndexClassBenchTests {
             if got != w.trace.expected[i] && mismatches.count < 5 { mismatches.append("header \(i): expected \(w.trace.expected[i]), got \(got)") }
         }
         #expect(mismatches.isEmpty, "\(mismatches)")
+        // The batch entry point (staged, prefetching lookups) gives the same rules.
+        let keys = (0..<w.trace.count).map { i in
+            let p = policy.packet(w.trace, i)
+            return PacketKey(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber,
+                             sourcePort: p.sourcePort, destinationPort: p.destinationPort, icmpType: nil, icmpCode: nil)
+        }
+        var batch = [UInt32](repeating: 0, count: keys.count)
+        keys.withUnsafeBufferPointer { k in
+            batch.withUnsafeMutableBufferPointer { o in classifier.classifyPoints(chain: chain, endpoint: policy.endpointIndex, keys: k, into: o) }
+        }
+        let differing = keys.indices.filter { batch[$0] != classifier.classifyPoint(chain: chain, endpoint: policy.endpointIndex, key: keys[$0]) }
+        #expect(differing.isEmpty, "batch differs from one-packet lookups at headers \(differing.prefix(5))")
     }
 }
