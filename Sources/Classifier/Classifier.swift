@@ -41,7 +41,7 @@ public final class Classifier {
 
     let views: UnsafeMutablePointer<ChainView>
     /// Memory of the term indexes (huge pages where offered); freed with the classifier.
-    private let arena = PageArena()
+    private let arena: PageArena
     let chainCount: Int
     private let ones: UnsafeMutablePointer<UInt64>
     /// Summary rows, computed from the table's rows when the classifier is made.
@@ -66,6 +66,8 @@ public final class Classifier {
 
     public init(_ table: MatchTable) {
         self.table = table
+        let arena = PageArena()
+        self.arena = arena
         let chains = table.chains
         chainCount = chains.count
         let maxWords = max(1, chains.map { Int($0.words) }.max() ?? 1)

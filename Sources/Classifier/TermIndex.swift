@@ -140,10 +140,13 @@ struct TermIndex {
     }
 
     let termCount: Int
-    /// Per term, 12 words: lo and hi (exclusive) of its bounding range in each dimension.
+    /// Per term, one 64-byte line of ``boxStride`` words: lo and hi (exclusive) of its bounding
+    /// range in each dimension (words 0–11), then at ``exactWord`` bit d set when dimension d has
+    /// more than one range (the box is not exact). A whole line, so that confirming a candidate
+    /// costs one miss, never two.
     let boxes: UnsafeMutablePointer<UInt32>
-    /// Per term: bit d set when dimension d has more than one range (the box is not exact).
-    let exactDims: UnsafeMutablePointer<UInt8>
+    static let boxStride = 16
+    static let exactWord = 12
     /// Per dimension, nil when trivial or when no term is anchored there.
     let anchors: UnsafeMutablePointer<Anchor?>
     /// Anchor dimensions in use, in the order a packet scans them.
@@ -166,10 +169,9 @@ struct TermIndex {
         let n = Int(c.term_count)
         termCount = n
         var bytes = 0
-        boxes = arena.allocate(UInt32.self, n * 12)
-        exactDims = arena.allocate(UInt8.self, n)
-        exactDims.initialize(repeating: 0, count: max(1, n))
-        bytes += n * 49
+        boxes = arena.allocate(UInt32.self, n * Self.boxStride)
+        boxes.initialize(repeating: 0, count: max(1, n) * Self.boxStride)
+        bytes += n * Self.boxStride * 4
         var spans: [UnsafePointer<vd_span>?] = []
         var ranges: [UnsafePointer<vd_key_range>?] = []
         // Share of keys each term accepts per dimension, for the anchor choice.
@@ -182,22 +184,22 @@ struct TermIndex {
             ranges.append(rg)
             for t in 0..<n {
                 guard let sp, let rg else {
-                    boxes[t * 12 + 2 * d] = 0
-                    boxes[t * 12 + 2 * d + 1] = UInt32.max
+                    boxes[t * Self.boxStride + 2 * d] = 0
+                    boxes[t * Self.boxStride + 2 * d + 1] = UInt32.max
                     cost[t * Self.dims + d] = Self.anchorWeight[d]
                     continue
                 }
                 let s = sp[t]
                 if s.count == 0 {
                     // Never matches: an empty box (lo > every key).
-                    boxes[t * 12 + 2 * d] = UInt32.max
-                    boxes[t * 12 + 2 * d + 1] = 0
+                    boxes[t * Self.boxStride + 2 * d] = UInt32.max
+                    boxes[t * Self.boxStride + 2 * d + 1] = 0
                     cost[t * Self.dims + d] = 0
                     continue
                 }
-                boxes[t * 12 + 2 * d] = rg[Int(s.first)].lo
-                boxes[t * 12 + 2 * d + 1] = rg[Int(s.first + s.count) - 1].hi
-                if s.count > 1 { exactDims[t] |= UInt8(1 << d) }
+                boxes[t * Self.boxStride + 2 * d] = rg[Int(s.first)].lo
+                boxes[t * Self.boxStride + 2 * d + 1] = rg[Int(s.first + s.count) - 1].hi
+                if s.count > 1 { boxes[t * Self.boxStride + Self.exactWord] |= 1 << UInt32(d) }
                 var covered = 0
                 for j in Int(s.first)..<Int(s.first + s.count) { covered += Int(rg[j].hi - rg[j].lo) }
                 cost[t * Self.dims + d] = Double(covered) / Double(max(keys[d], 1)) * Self.anchorWeight[d]
@@ -229,7 +231,7 @@ struct TermIndex {
         }
         let box = boxes
         func entry(_ t: Int, _ f: Int) -> Entry {
-            Entry(term: UInt32(t), filterDim: UInt32(f), lo: box[t * 12 + 2 * f], hi: box[t * 12 + 2 * f + 1])
+            Entry(term: UInt32(t), filterDim: UInt32(f), lo: box[t * Self.boxStride + 2 * f], hi: box[t * Self.boxStride + 2 * f + 1])
         }
 
         anchors = arena.allocate(Anchor?.self, Self.dims + 1)
@@ -307,7 +309,7 @@ struct TermIndex {
     /// Whether term `t` accepts the six keys.
     @inline(__always)
     func matches(_ t: Int, _ k: UnsafePointer<UInt32>) -> Bool {
-        let b = boxes + t * 12
+        let b = boxes + t * Self.boxStride
         // Unsigned compares of the six dimensions; no early exit, so no branch per dimension.
         var inside = (k[0] &- b[0]) < (b[1] &- b[0])
         inside = inside && (k[1] &- b[2]) < (b[3] &- b[2])
@@ -316,7 +318,7 @@ struct TermIndex {
         inside = inside && (k[4] &- b[8]) < (b[9] &- b[8])
         inside = inside && (k[5] &- b[10]) < (b[11] &- b[10])
         guard inside else { return false }
-        let exact = exactDims[t]
+        let exact = b[Self.exactWord]
         if exact == 0 { return true }
         for d in 0..<Self.dims where exact & (1 << d) != 0 {
             let s = spans[d]![t]
@@ -332,20 +334,26 @@ struct TermIndex {
         return true
     }
 
+    /// The leaf of nested group `g` holding `key` (the last cut at or below it), or -1 when the
+    /// key is outside every range of the group.
+    @inline(__always)
+    static func leaf(_ g: NestedGroup, _ key: UInt32) -> Int {
+        var lo = 0, hi = g.leaves + 1
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if g.bounds[mid] <= key { lo = mid + 1 } else { hi = mid }
+        }
+        let leaf = lo - 1
+        return leaf < 0 || leaf >= g.leaves ? -1 : leaf
+    }
+
     /// Lowers `best` to the least term of the nested groups at or after `start` that accepts the keys.
     @inline(__always)
     func scanNested(_ groups: UnsafeMutablePointer<NestedGroup>, count: Int, _ k: UnsafePointer<UInt32>, from start: Int, best: inout Int) {
         for j in 0..<count {
             let g = groups[j]
-            let key = k[g.dim]
-            // The leaf holding the key: the last cut at or below it.
-            var lo = 0, hi = g.leaves + 1
-            while lo < hi {
-                let mid = (lo + hi) >> 1
-                if g.bounds[mid] <= key { lo = mid + 1 } else { hi = mid }
-            }
-            let leaf = lo - 1
-            if leaf < 0 || leaf >= g.leaves { continue }
+            let leaf = Self.leaf(g, k[g.dim])
+            if leaf < 0 { continue }
             for l in Int(g.pathStart[leaf])..<Int(g.pathStart[leaf + 1]) {
                 var e = Int(g.lists[l].0)
                 let end = Int(g.lists[l].1)
