@@ -81,8 +81,10 @@ public final class FlowTable {
             i = (i &+ 1) & mask
         }
         if (state.pointee.used + 1) * 2 > mask + 1 {
+            // Not a recursive call, so that the probe above can be inlined into the caller.
             grow()
-            return slot(canonical: c, hash: hash, numbered: numbered)
+            i = Int(truncatingIfNeeded: hash) & mask
+            while slots[i].id != Self.empty { i = (i &+ 1) & mask }
         }
         state.pointee.used += 1
         var id = Self.unnumbered
@@ -155,6 +157,7 @@ public final class FlowTable {
         }
     }
 
+    @inline(never)
     private func grow() {
         let old = slots, oldCapacity = mask + 1
         let capacity = oldCapacity * 2
