@@ -41,7 +41,9 @@ public final class Classifier {
 
     let views: UnsafeMutablePointer<ChainView>
     /// Memory of the term indexes (huge pages where offered); freed with the classifier.
-    private let arena: PageArena
+    private let arenas: [PageArena]
+    /// Rule-shaped keys on which the two term indexes of a chain are compared.
+    static let termIndexSample = 4096
     let chainCount: Int
     private let ones: UnsafeMutablePointer<UInt64>
     /// Summary rows, computed from the table's rows when the classifier is made.
@@ -64,10 +66,15 @@ public final class Classifier {
                             forwardIngress: Int, forwardEgress: Int
     let endpointToHostAllows: Bool
 
-    public init(_ table: MatchTable) {
+    public convenience init(_ table: MatchTable) {
+        self.init(table, termIndexCostModels: TermIndex.CostModel.allCases)
+    }
+
+    /// `termIndexCostModels`: the anchor cost models whose term indexes are built and compared
+    /// (tests force one).
+    init(_ table: MatchTable, termIndexCostModels: [TermIndex.CostModel]) {
         self.table = table
-        let arena = PageArena()
-        self.arena = arena
+        var arenas: [PageArena] = []
         let chains = table.chains
         chainCount = chains.count
         let maxWords = max(1, chains.map { Int($0.words) }.max() ?? 1)
@@ -114,8 +121,20 @@ public final class Classifier {
                 let keys = [table.endpoints.count, Int(table.header.atom_count_v4 + table.header.atom_count_v6),
                             Int(table.header.atom_count_v4 + table.header.atom_count_v6),
                             Int(c.icmp_keys != 0 ? VD_PROTO_KEYS_ICMP : VD_PROTO_KEYS_PLAIN), Int(VD_PORT_KEYS), Int(VD_PORT_KEYS)]
+                // Both anchor cost models, each in its own arena; the one doing less work on
+                // rule-shaped keys stays (ClassBench sets favour key shares, clusters where
+                // thousands of rules name one port favour traffic shares; DECISIONS 67).
+                let sample = TermIndex.ruleShapedKeys(table: table, chain: i, count: Self.termIndexSample)
+                var best: (index: TermIndex, arena: PageArena, work: Int)? = nil
+                for model in termIndexCostModels {
+                    let candidateArena = PageArena()
+                    let candidate = TermIndex(table: table, chain: i, keys: keys, costModel: model, arena: candidateArena)
+                    let work = sample.withUnsafeBufferPointer { candidate.estimatedWork($0.baseAddress!, count: sample.count / TermIndex.dims) }
+                    if best == nil || work < best!.work { best = (candidate, candidateArena, work) }
+                }
+                arenas.append(best!.arena)
                 termIndex = .allocate(capacity: 1)
-                termIndex!.initialize(to: TermIndex(table: table, chain: i, keys: keys, arena: arena))
+                termIndex!.initialize(to: best!.index)
             }
             let v = ChainView(words: Int(c.words), termCount: Int(c.term_count), icmpKeys: c.icmp_keys != 0,
                               subjectMap: map32(VD_DIM_SUBJECT), srcMap: map32(VD_DIM_SRC), dstMap: map32(VD_DIM_DST),
@@ -130,6 +149,7 @@ public final class Classifier {
             counterOffset += Int(c.rule_count)
         }
         self.summaryStorage = summaryStorage
+        self.arenas = arenas
         let bounds4 = table.array(VD_SEC_V4_BOUNDS, as: UInt32.self)
         v4Index = V4AtomIndex(bounds4, nodeBudget: Self.v4NodeBudget(bounds: bounds4.count))
         v4Buckets = table.array(VD_SEC_V4_BUCKETS).baseAddress!

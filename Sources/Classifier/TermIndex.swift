@@ -159,12 +159,74 @@ struct TermIndex {
     /// Bytes this index allocated, for reports.
     let byteCount: Int
 
+    /// How a term's anchor is chosen: the dimension where it is cheapest to file, by one of two
+    /// estimates of how often packets meet it there. The Classifier builds both and keeps the
+    /// index that does less work on rule-shaped keys (``estimatedWork(_:count:)``).
+    enum CostModel: CaseIterable {
+        /// The share of the dimension's keys the term accepts, weighted (``anchorWeight``).
+        case keys
+        /// The share of rule-shaped traffic its keys receive (``trafficShares(spans:ranges:terms:)``).
+        case traffic
+    }
+
     /// Relative cost of scanning a list in each dimension per unit of key share: traffic spreads
     /// over endpoints and addresses, but crowds onto a few protocols and ports, so a term anchored
     /// on "TCP" or "port 443" would be met by most packets.
     static let anchorWeight: [Double] = [1, 1, 1, 64, 16, 16]
 
-    init(table: MatchTable, chain: Int, keys: [Int], arena: PageArena) {
+    /// The share of traffic each term's ranges in one dimension would see if packets went where
+    /// the rules point: every term spreads one unit of traffic evenly over the keys it accepts,
+    /// and a term's share is the traffic of all terms that lands on its keys, over the terms.
+    ///
+    /// This is the expected cost of filing the term under this dimension: the chance that a
+    /// packet's key meets it there. Sharing of keys, not their count, is what makes a list long:
+    /// a /32 source that ten thousand rules name is met by most packets, a /32 destination named
+    /// once by few, though both are one key of the same address space; and "TCP" or "port 443"
+    /// are met by most packets because most rules name them.
+    static func trafficShares(spans: UnsafePointer<vd_span>, ranges: UnsafePointer<vd_key_range>, terms n: Int) -> [Double] {
+        // Density steps: at each range's lo the term's per-key traffic starts, at hi it stops.
+        var steps: [(key: UInt32, delta: Double)] = []
+        for t in 0..<n {
+            let s = spans[t]
+            var keys = 0
+            for j in Int(s.first)..<Int(s.first + s.count) { keys += Int(ranges[j].hi - ranges[j].lo) }
+            guard keys > 0 else { continue }
+            let perKey = 1 / Double(keys)
+            for j in Int(s.first)..<Int(s.first + s.count) {
+                steps.append((ranges[j].lo, perKey))
+                steps.append((ranges[j].hi, -perKey))
+            }
+        }
+        steps.sort { $0.key < $1.key }
+        // Traffic below each distinct step key (cumulative), to read any range's traffic off.
+        var cutKeys: [UInt32] = [], below: [Double] = []
+        var density = 0.0, mass = 0.0, last: UInt32 = 0
+        for step in steps {
+            if cutKeys.last != step.key {
+                mass += density * Double(step.key - last)
+                cutKeys.append(step.key)
+                below.append(mass)
+                last = step.key
+            }
+            density += step.delta
+        }
+        func traffic(below key: UInt32) -> Double {
+            var lo = 0, hi = cutKeys.count
+            while lo < hi { let mid = (lo + hi) >> 1; if cutKeys[mid] < key { lo = mid + 1 } else { hi = mid } }
+            return below[lo]   // every range end is a cut key, so cutKeys[lo] == key
+        }
+        var share = [Double](repeating: 0, count: n)
+        for t in 0..<n {
+            let s = spans[t]
+            var total = 0.0
+            for j in Int(s.first)..<Int(s.first + s.count) { total += traffic(below: ranges[j].hi) - traffic(below: ranges[j].lo) }
+            share[t] = total / Double(max(n, 1))
+        }
+        return share
+    }
+
+
+    init(table: MatchTable, chain: Int, keys: [Int], costModel: CostModel, arena: PageArena) {
         let c = table.chains[chain]
         let n = Int(c.term_count)
         termCount = n
@@ -203,6 +265,10 @@ struct TermIndex {
                 var covered = 0
                 for j in Int(s.first)..<Int(s.first + s.count) { covered += Int(rg[j].hi - rg[j].lo) }
                 cost[t * Self.dims + d] = Double(covered) / Double(max(keys[d], 1)) * Self.anchorWeight[d]
+            }
+            if costModel == .traffic, let sp, let rg {
+                let share = Self.trafficShares(spans: sp, ranges: rg, terms: n)
+                for t in 0..<n where sp[t].count > 0 { cost[t * Self.dims + d] = share[t] }
             }
         }
         self.spans = spans
@@ -417,6 +483,65 @@ struct TermIndex {
             scanPath(a, Int(a.pathStart[leaf]), Int(a.pathStart[leaf + 1]), k, from: start, best: &best)
         }
         return best == Int.max ? -1 : best
+    }
+
+    /// Keys shaped like the rules: key i is inside term (i × a large odd number) mod n in every
+    /// dimension, at a point spread over its ranges, so each term is sampled about evenly and
+    /// crowded keys are met as often as rules crowd onto them. Six UInt32 per key.
+    static func ruleShapedKeys(table: MatchTable, chain: Int, count: Int) -> [UInt32] {
+        let c = table.chains[chain]
+        let n = Int(c.term_count)
+        guard n > 0 else { return [] }
+        var out: [UInt32] = []
+        out.reserveCapacity(count * dims)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let spans = (0..<dims).map { d in c.trivial_dims & (1 << d) != 0 ? nil : table.array(VD_SEC_TERM_SPANS, chain: chain, dim: d, as: vd_span.self).baseAddress }
+        let ranges = (0..<dims).map { d in c.trivial_dims & (1 << d) != 0 ? nil : table.array(VD_SEC_TERM_RANGES, chain: chain, dim: d, as: vd_key_range.self).baseAddress }
+        for i in 0..<count {
+            let t = (i &* 40_503) % n
+            for d in 0..<dims {
+                guard let sp = spans[d], let rg = ranges[d], sp[t].count > 0 else { out.append(0); continue }
+                let r = rg[Int(sp[t].first) + Int(next() % UInt64(sp[t].count))]
+                out.append(r.lo + UInt32(truncatingIfNeeded: next() % UInt64(r.hi - r.lo)))
+            }
+        }
+        return out
+    }
+
+    /// Work the index would do for `count` keys (six UInt32 each): a unit per list and per level
+    /// reached, plus every entry of every list met, as if no scan stopped early. Comparable between
+    /// two indexes of the same chain, and deterministic (no timing on a shared machine).
+    func estimatedWork(_ keys: UnsafePointer<UInt32>, count: Int) -> Int {
+        var work = 0
+        for p in 0..<count {
+            let k = keys + p * Self.dims
+            for i in 0..<anchorCount {
+                let d = anchorList[i]
+                let a = anchors[d].unsafelyUnwrapped
+                let leaf = d == Self.dims ? 0 : Int(a.leafOf[Int(k[d])])
+                work += 2
+                for l in Int(a.pathStart[leaf])..<Int(a.pathStart[leaf + 1]) {
+                    let (ref, end) = a.lists[l]
+                    work += 1
+                    if ref & Self.nestedFlag == 0 { work += Int(end - ref); continue }
+                    for j in 0..<Int(end) {
+                        let g = a.groups[Int(ref & ~Self.nestedFlag) + j]
+                        work += 2 + Int.bitWidth - g.leaves.leadingZeroBitCount
+                        let gl = Self.leaf(g, k[g.dim])
+                        if gl < 0 { continue }
+                        for m in Int(g.pathStart[gl])..<Int(g.pathStart[gl + 1]) { work += 1 + Int(g.lists[m].1 - g.lists[m].0) }
+                    }
+                }
+            }
+        }
+        return work
     }
 
     /// Packets per call of ``firstMatches(_:count:into:scratch:)``: enough misses in flight to

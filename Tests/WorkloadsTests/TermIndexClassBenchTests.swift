@@ -1,10 +1,11 @@
 // The Swift fast path on generated ClassBench-shaped sets compiled without rows, the form of tables
 // too large for them: every header goes through the term index (TermIndex.swift), with its long
-// lists split again by a second dimension, and must give the trace's expected first match.
-// The small random sets of FastPathDifferentialTests never grow lists that long.
+// lists split again by a second dimension, and must give the trace's expected first match — with
+// each anchor cost model forced, and with the one the Classifier picks. The small random sets of
+// FastPathDifferentialTests never grow lists that long.
 
 import ClassBench
-import Classifier
+@testable import Classifier
 import CVerdictABI
 import MatchTable
 import PolicyCompiler
@@ -12,14 +13,17 @@ import Testing
 import Workloads
 
 struct TermIndexClassBenchTests {
-    @Test("term index: every header of 8,000-rule sets gives the expected rule, nested lists in use", arguments: ClassBenchProfile.allCases)
-    func generatedSets(_ profile: ClassBenchProfile) throws {
+    @Test("term index: every header of 8,000-rule sets gives the expected rule, nested lists in use",
+          arguments: ClassBenchProfile.allCases, [[TermIndex.CostModel.keys], [.traffic], TermIndex.CostModel.allCases])
+    func generatedSets(_ profile: ClassBenchProfile, costModels: [TermIndex.CostModel]) throws {
         let w = ClassBenchWorkload(profile: profile, ruleCount: 8000, packets: 20_000, seed: 7)
         let policy = try ClassBenchPolicy(rules: w.rules, file: "generated.rules")
         let table = try PolicyCompiler.compile(policy.policySet, options: .termIndexOnly)
         #expect(!table.hasBitVectors)
-        let classifier = Classifier(table)
-        #expect(classifier.termIndexNestedGroups > 0, "no list was long enough to be split: the nested path is untested")
+        let classifier = Classifier(table, termIndexCostModels: costModels)
+        if costModels == [.keys] {
+            #expect(classifier.termIndexNestedGroups > 0, "no list was long enough to be split: the nested path is untested")
+        }
         let chain = try #require(table.chainIndex(kind: VD_CHAIN_WORKLOAD, direction: VD_DIR_INGRESS))
         var names: [UInt32: String] = [:]
         let classBenchOfRule: [Int32] = table.rules(chain: chain).map { r in
