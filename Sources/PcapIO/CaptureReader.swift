@@ -354,6 +354,8 @@ final class MappedPcap {
     let maxCaplen: UInt32
     /// 1,000 for a microsecond file, 1 for a nanosecond one.
     let nanosecondsPerTick: Int64
+    /// Files up to this size are mapped with MAP_POPULATE.
+    static let populateLimit = 1 << 30
 
     init?(path: String, snapshot: Int32) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -362,7 +364,11 @@ final class MappedPcap {
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size >= 24, st.st_size <= Int.max / 2 else { return nil }
         let size = Int(st.st_size)
-        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0), p != MAP_FAILED else { return nil }
+        // Pre-faulting the pages at open saves a page fault every 50-odd records of a small capture;
+        // a capture of gigabytes is left to the kernel's read-ahead instead, so opening it does not
+        // read it all at once.
+        let flags = size <= MappedPcap.populateLimit ? MAP_PRIVATE | MAP_POPULATE : MAP_PRIVATE
+        guard let p = mmap(nil, size, PROT_READ, flags, fd, 0), p != MAP_FAILED else { return nil }
         let raw = UnsafeRawPointer(p)
         let magic = raw.loadUnaligned(as: UInt32.self)
         let major = raw.loadUnaligned(fromByteOffset: 4, as: UInt16.self)
