@@ -67,10 +67,14 @@ struct V4AtomIndex {
         let budgetEntries = max(0, nodeBudget / 4)
         // Top-level buckets by crowding, so that the budget goes where searches are longest.
         var crowded: [(count: Int, bucket: Int, first: Int)] = []
+        // One sweep over the bounds (a replay opens a classifier per job: no search per bucket).
+        var next = 0   // the first bound above the bucket's start
         for h in 0..<(1 << 16) {
             let start = UInt32(h) << 16
-            let first = atomAt(start)
-            let count = inside(start, 16, from: first)
+            while next < n && sortedBounds[next] <= start { next += 1 }
+            var end = next
+            while end < n && sortedBounds[end] >> 16 == UInt32(h) { end += 1 }
+            let first = next - 1, count = end - next
             top[h] = leaf(first, min(count, Self.countMax))
             if count > Self.leafMax { crowded.append((count, h, first)) }
         }

@@ -325,9 +325,11 @@ public final class Classifier {
     func classifyPoints(_ v: ChainView, _ index: UnsafeMutablePointer<TermIndex>, endpoint: Int, keys: UnsafeBufferPointer<PacketKey>,
                         into rules: UnsafeMutableBufferPointer<UInt32>) {
         let group = TermIndex.batchMax
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: group * 6 + TermIndex.batchScratch) { buffer in
+        // Three buffers, each under the 1 KiB that withUnsafeTemporaryAllocation keeps on the stack.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: group * 6) { keyBuffer in
+          withUnsafeTemporaryAllocation(of: UInt32.self, capacity: TermIndex.batchScratch) { scratchBuffer in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: group) { terms in
-                let k = buffer.baseAddress!, scratch = k + group * 6, first = terms.baseAddress!
+                let k = keyBuffer.baseAddress!, scratch = scratchBuffer.baseAddress!, first = terms.baseAddress!
                 var base = 0
                 while base < keys.count {
                     let n = min(group, keys.count - base)
@@ -349,6 +351,7 @@ public final class Classifier {
                     base += n
                 }
             }
+          }
         }
     }
 
