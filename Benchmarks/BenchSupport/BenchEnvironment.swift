@@ -11,6 +11,9 @@ public enum BenchEnvironment {
     public static let allRuleCounts = [10, 100, 1_000, 10_000, 100_000]
     public static let quickRuleCounts = [10, 100, 1_000]
     public static let allSets = ["acl1", "fw1", "ipc1"]
+    /// The gate's sets: the three, and acl1 compiled without rows, so that the term index (the
+    /// form of tables past the 64 MiB rows bound, DECISIONS 59) is gated too.
+    public static let gateSets = allSets + ["acl1" + BenchWorkload.termIndexSuffix]
 
     static var environment: [String: String] { ProcessInfo.processInfo.environment }
 

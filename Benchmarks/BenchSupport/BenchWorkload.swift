@@ -25,7 +25,7 @@ import Workloads
 public struct BenchWorkload: Sendable {
     public enum Source: String, Sendable { case generated, committed }
 
-    /// The ClassBench profile: acl1, fw1 or ipc1.
+    /// The ClassBench profile: acl1, fw1 or ipc1, with ``termIndexSuffix`` for the term-index form.
     public let set: String
     /// Rules asked for (a committed set may hold fewer: `rules.count` is what runs).
     public let ruleCount: Int
@@ -68,12 +68,26 @@ public struct BenchWorkload: Sendable {
     }
 
     /// The set at `ruleCount` rules from `source`, or a message saying why it cannot be had.
+    ///
+    /// A set named with ``termIndexSuffix`` (`acl1+index`) is the same set compiled without bit-vector
+    /// rows, so that its fast-path regions run the term index, the form of 100K-rule tables.
     public static func load(set: String, rules ruleCount: Int, source: Source = defaultSource) throws(WorkloadError) -> BenchWorkload {
+        if set.hasSuffix(termIndexSuffix) {
+            let w = try load(set: String(set.dropLast(termIndexSuffix.count)), rules: ruleCount, source: source)
+            return BenchWorkload(set: set, ruleCount: ruleCount, origin: w.origin + "; compiled without rows (term index)", seed: w.seed,
+                                 rules: w.rules, policy: w.policy, packets: w.packets, expected: w.expected)
+        }
         switch source {
         case .generated: return try generated(set: set, rules: ruleCount, seed: seedValue, packets: packetCount)
         case .committed: return try committed(set: set, rules: ruleCount)
         }
     }
+
+    /// Marks a set to be compiled without rows: see ``load(set:rules:source:)``.
+    public static let termIndexSuffix = "+index"
+
+    /// Whether the set is compiled without rows.
+    public var termIndexOnly: Bool { self.set.hasSuffix(Self.termIndexSuffix) }
 
     static func generated(set: String, rules ruleCount: Int, seed: UInt64, packets count: Int) throws(WorkloadError) -> BenchWorkload {
         guard let profile = ClassBenchProfile.allCases.first(where: { "\($0.rawValue)1" == set }) else {

@@ -24,7 +24,7 @@ public final class CompiledWorkload: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            table = try PolicyCompiler.compile(workload.policy.policySet)
+            table = try PolicyCompiler.compile(workload.policy.policySet, options: workload.termIndexOnly ? .termIndexOnly : CompileOptions())
         } catch {
             throw WorkloadError("\(workload.name): compile failed: \(error)")
         }

@@ -1,6 +1,6 @@
 // BenchGate: the deterministic part of scripts/bench's regression gate.
 //
-//   BenchGate check  [--baseline FILE] [--sets acl1,fw1,ipc1] [--rules 10,100,1000] [--no-instructions]
+//   BenchGate check  [--baseline FILE] [--sets acl1,fw1,ipc1,acl1+index] [--rules 10,100,1000] [--no-instructions]
 //                    [--toolchain TEXT] [--inject-allocation]
 //   BenchGate update [--baseline FILE] [--sets …] [--rules …] [--toolchain TEXT]
 //   BenchGate probe  --set S --rules N          (the callgrind child of check/update)
@@ -23,7 +23,7 @@ struct Options {
     var command = ""
     var baseline = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("baselines/gate.json").path
-    var sets = BenchEnvironment.allSets
+    var sets = BenchEnvironment.gateSets
     var rules = BenchEnvironment.quickRuleCounts
     var instructions = true
     var toolchain = "unknown"
