@@ -421,24 +421,31 @@ struct TermIndex {
             let leaf = Self.leaf(g, k[g.dim])
             if leaf < 0 { continue }
             for l in Int(g.pathStart[leaf])..<Int(g.pathStart[leaf + 1]) {
-                var e = Int(g.lists[l].0)
-                let end = Int(g.lists[l].1)
-                if start > 0 {
-                    var hi = end
-                    while e < hi {
-                        let mid = (e + hi) >> 1
-                        if Int(g.entries[mid].term) < start { e = mid + 1 } else { hi = mid }
-                    }
-                }
-                while e < end {
-                    let entry = g.entries[e]
-                    let t = Int(entry.term)
-                    if t >= best { break }
-                    let key = k[Int(entry.filterDim)]
-                    if (key &- entry.lo) < (entry.hi &- entry.lo) && matches(t, k) { best = t; break }
-                    e += 1
-                }
+                scanList(g.entries, Int(g.lists[l].0), Int(g.lists[l].1), k, from: start, best: &best)
             }
+        }
+    }
+
+    /// Lowers `best` to the least term of entries[first ..< end] (ascending) at or after `start`
+    /// that accepts the keys: the scan stops at the first match or at a term no better than `best`.
+    @inline(__always)
+    func scanList(_ entries: UnsafeMutablePointer<Entry>, _ first: Int, _ end: Int, _ k: UnsafePointer<UInt32>, from start: Int, best: inout Int) {
+        var e = first
+        if start > 0 {
+            // Pass: skip the terms before the target.
+            var hi = end
+            while e < hi {
+                let mid = (e + hi) >> 1
+                if Int(entries[mid].term) < start { e = mid + 1 } else { hi = mid }
+            }
+        }
+        while e < end {
+            let entry = entries[e]
+            let t = Int(entry.term)
+            if t >= best { break }
+            let key = k[Int(entry.filterDim)]
+            if (key &- entry.lo) < (entry.hi &- entry.lo) && matches(t, k) { best = t; break }
+            e += 1
         }
     }
 
@@ -451,24 +458,7 @@ struct TermIndex {
                 scanNested(a.groups + Int(a.lists[l].0 & ~Self.nestedFlag), count: Int(a.lists[l].1), k, from: start, best: &best)
                 continue
             }
-            var e = Int(a.lists[l].0)
-            let end = Int(a.lists[l].1)
-            if start > 0 {
-                // Pass: skip the terms before the target (lists are ascending).
-                var hi = end
-                while e < hi {
-                    let mid = (e + hi) >> 1
-                    if Int(a.entries[mid].term) < start { e = mid + 1 } else { hi = mid }
-                }
-            }
-            while e < end {
-                let entry = a.entries[e]
-                let t = Int(entry.term)
-                if t >= best { break }
-                let key = k[Int(entry.filterDim)]
-                if (key &- entry.lo) < (entry.hi &- entry.lo) && matches(t, k) { best = t; break }
-                e += 1
-            }
+            scanList(a.entries, Int(a.lists[l].0), Int(a.lists[l].1), k, from: start, best: &best)
         }
     }
 

@@ -218,18 +218,11 @@ struct MappedReaderTests {
     func pipes() throws {
         let dir = try TemporaryDirectory()
         let path = try dir.write("s.pcap", samplePcap().bytes)
-        let saved = dup(0)
-        let fd = open(path, O_RDONLY)
-        try #require(saved >= 0 && fd >= 0)
-        dup2(fd, 0)
-        close(fd)
-        defer {
-            dup2(saved, 0)
-            close(saved)
+        try withStandardInput(from: path) {
+            let reader = try CaptureReader(path: "-")
+            #expect(reader.reading == .libpcap)
+            #expect(try readAll(reader).count == 4)
         }
-        let reader = try CaptureReader(path: "-")
-        #expect(reader.reading == .libpcap)
-        #expect(try readAll(reader).count == 4)
     }
 
     @Test("a body that stops reading leaves the reader after that record, as libpcap does")

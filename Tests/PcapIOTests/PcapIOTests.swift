@@ -50,6 +50,20 @@ let sample: [[UInt8]] = [
     PacketBuilder.ping("10.0.0.1", "10.0.0.2", id: 1).frame(),
 ]
 
+/// Runs `body` with the process's standard input reading `path`, then restores it (the "-" path).
+func withStandardInput(from path: String, _ body: () throws -> Void) throws {
+    let saved = dup(0)
+    let fd = open(path, O_RDONLY)
+    try #require(saved >= 0 && fd >= 0)
+    dup2(fd, 0)
+    close(fd)
+    defer {
+        dup2(saved, 0)
+        close(saved)
+    }
+    try body()
+}
+
 func samplePcap(_ packets: [[UInt8]] = sample, linkType: LinkType = .ethernet) -> DeterministicPcapWriter {
     var w = DeterministicPcapWriter(linkType: linkType)
     for (i, p) in packets.enumerated() {
@@ -253,18 +267,11 @@ struct CaptureReaderTests {
     func standardInput() throws {
         let dir = try TemporaryDirectory()
         let path = try dir.write("stdin.pcap", samplePcap().bytes)
-        let saved = dup(0)
-        let fd = open(path, O_RDONLY)
-        try #require(saved >= 0 && fd >= 0)
-        dup2(fd, 0)
-        close(fd)
-        defer {
-            dup2(saved, 0)
-            close(saved)
+        try withStandardInput(from: path) {
+            let reader = try CaptureReader(path: "-")
+            let packets = try readAll(reader)
+            #expect(reader.path == "-" && packets.count == 4 && packets[2].bytes == sample[2])
         }
-        let reader = try CaptureReader(path: "-")
-        let packets = try readAll(reader)
-        #expect(reader.path == "-" && packets.count == 4 && packets[2].bytes == sample[2])
     }
 }
 
