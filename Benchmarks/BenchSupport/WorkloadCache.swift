@@ -5,28 +5,24 @@
 import Foundation
 
 public enum WorkloadCache {
-    nonisolated(unsafe) private static var compiled: [String: CompiledWorkload] = [:]
-    private static let lock = NSLock()
+    private static let memo = ProcessMemo<CompiledWorkload>()
 
     /// The set at `rules` rules, compiled and checked on the fast path (printed banner first);
     /// aborts the run when the workload cannot be built or an answer is wrong.
     public static func compiled(set: String, rules: Int, source: BenchWorkload.Source = BenchWorkload.defaultSource) -> CompiledWorkload {
-        lock.lock()
-        defer { lock.unlock() }
-        let key = "\(source)/\(set)/\(rules)"
-        if let c = compiled[key] { return c }
-        do throws(WorkloadError) {
-            let clock = ContinuousClock(), start = clock.now
-            let w = try BenchWorkload.load(set: set, rules: rules, source: source)
-            print(w.banner + " (made in \(String(format: "%.2f", (clock.now - start).seconds)) s)")
-            let c = try CompiledWorkload(w)
-            c.checkFastPath()
-            print("\(w.name): \(w.rules.count) rules, \(w.packets.count) headers, 0 mismatches on the fast path (batch and single); "
-                  + "compiled in \(String(format: "%.3f", c.compileSeconds)) s, table \(c.table.byteCount) bytes")
-            compiled[key] = c
-            return c
-        } catch {
-            BenchFailure.abort(error.description)
+        memo.value("\(source)/\(set)/\(rules)") {
+            do throws(WorkloadError) {
+                let clock = ContinuousClock(), start = clock.now
+                let w = try BenchWorkload.load(set: set, rules: rules, source: source)
+                print(w.banner + " (made in \(String(format: "%.2f", (clock.now - start).seconds)) s)")
+                let c = try CompiledWorkload(w)
+                c.checkFastPath()
+                print("\(w.name): \(w.rules.count) rules, \(w.packets.count) headers, 0 mismatches on the fast path (batch and single); "
+                      + "compiled in \(String(format: "%.3f", c.compileSeconds)) s, table \(c.table.byteCount) bytes")
+                return c
+            } catch {
+                BenchFailure.abort(error.description)
+            }
         }
     }
 }

@@ -73,6 +73,7 @@ public final class Classifier {
     /// `termIndexCostModels`: the anchor cost models whose term indexes are built and compared
     /// (tests force one).
     init(_ table: MatchTable, termIndexCostModels: [TermIndex.CostModel]) {
+        precondition(!termIndexCostModels.isEmpty, "a term index needs a cost model")
         self.table = table
         var arenas: [PageArena] = []
         let chains = table.chains

@@ -4,24 +4,21 @@ import BenchSupport
 import Foundation
 
 enum BPFCache {
-    nonisolated(unsafe) static var entries: [String: BPFWorkload] = [:]
-    static let lock = NSLock()
+    static let memo = ProcessMemo<BPFWorkload>()
 
     static func loaded(set: String, rules: Int) -> BPFWorkload {
-        lock.lock()
-        defer { lock.unlock() }
-        if let w = entries["\(set)/\(rules)"] { return w }
-        let c = WorkloadCache.compiled(set: set, rules: rules)
-        do {
-            let w = try BPFWorkload(c)
-            w.check()
-            print("\(c.workload.name): BPF: loaded in \(String(format: "%.3f", w.loadSeconds)) s, maps \(w.mapBytes) bytes "
-                  + "(\(String(format: "%.1f", Double(w.mapBytes) / 1_048_576)) MiB, 2 generations, 25% headroom); "
-                  + "0 mismatches on \(w.frames.count) headers through vd_tc_egress")
-            entries["\(set)/\(rules)"] = w
-            return w
-        } catch {
-            BenchFailure.abort("\(c.workload.name): BPF: \(error)")
+        memo.value("\(set)/\(rules)") {
+            let c = WorkloadCache.compiled(set: set, rules: rules)
+            do {
+                let w = try BPFWorkload(c)
+                w.check()
+                print("\(c.workload.name): BPF: loaded in \(String(format: "%.3f", w.loadSeconds)) s, maps \(w.mapBytes) bytes "
+                      + "(\(String(format: "%.1f", Double(w.mapBytes) / 1_048_576)) MiB, 2 generations, 25% headroom); "
+                      + "0 mismatches on \(w.frames.count) headers through vd_tc_egress")
+                return w
+            } catch {
+                BenchFailure.abort("\(c.workload.name): BPF: \(error)")
+            }
         }
     }
 }

@@ -19,25 +19,21 @@ final class ReloadPair: @unchecked Sendable {
     private var bpfPlane: BPFWorkload?
     private var nextIsB = true
 
-    nonisolated(unsafe) static var entries: [String: ReloadPair] = [:]
-    static let lock = NSLock()
+    static let memo = ProcessMemo<ReloadPair>()
 
     static func loaded(set: String, rules: Int) -> ReloadPair {
-        lock.lock()
-        defer { lock.unlock() }
-        if let p = entries["\(set)/\(rules)"] { return p }
-        let a = WorkloadCache.compiled(set: set, rules: rules)
-        do {
-            let rulesB = Array(a.workload.rules.dropLast())
-            let policyB = try ClassBenchPolicy(rules: rulesB, file: "\(a.workload.name) without its last rule")
-            let tableB = try PolicyCompiler.compile(policyB.policySet, options: .bpf)
-            print("\(a.workload.name): reload pair: A \(a.workload.rules.count) rules, B \(rulesB.count) rules "
-                  + "(\(tableB.byteCount) bytes with rows, as BPF loads it)")
-            let p = ReloadPair(a: a, policyB: policyB, tableB: tableB)
-            entries["\(set)/\(rules)"] = p
-            return p
-        } catch {
-            BenchFailure.abort("\(a.workload.name): reload pair: \(error)")
+        memo.value("\(set)/\(rules)") {
+            let a = WorkloadCache.compiled(set: set, rules: rules)
+            do {
+                let rulesB = Array(a.workload.rules.dropLast())
+                let policyB = try ClassBenchPolicy(rules: rulesB, file: "\(a.workload.name) without its last rule")
+                let tableB = try PolicyCompiler.compile(policyB.policySet, options: .bpf)
+                print("\(a.workload.name): reload pair: A \(a.workload.rules.count) rules, B \(rulesB.count) rules "
+                      + "(\(tableB.byteCount) bytes with rows, as BPF loads it)")
+                return ReloadPair(a: a, policyB: policyB, tableB: tableB)
+            } catch {
+                BenchFailure.abort("\(a.workload.name): reload pair: \(error)")
+            }
         }
     }
 
