@@ -326,11 +326,14 @@ public final class Classifier {
     func classifyPoints(_ v: ChainView, _ index: UnsafeMutablePointer<TermIndex>, endpoint: Int, keys: UnsafeBufferPointer<PacketKey>,
                         into rules: UnsafeMutableBufferPointer<UInt32>) {
         let group = TermIndex.batchMax
-        // Three buffers, each under the 1 KiB that withUnsafeTemporaryAllocation keeps on the stack.
+        // Five buffers, each under the 1 KiB that withUnsafeTemporaryAllocation keeps on the stack.
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: group * 6) { keyBuffer in
-          withUnsafeTemporaryAllocation(of: UInt32.self, capacity: TermIndex.batchScratch) { scratchBuffer in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: group) { terms in
-                let k = keyBuffer.baseAddress!, scratch = scratchBuffer.baseAddress!, first = terms.baseAddress!
+          withUnsafeTemporaryAllocation(of: UInt32.self, capacity: TermIndex.BatchScratch.items) { headBuffer in
+           withUnsafeTemporaryAllocation(of: UInt32.self, capacity: TermIndex.BatchScratch.items) { endBuffer in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: TermIndex.BatchScratch.states) { stateBuffer in
+             withUnsafeTemporaryAllocation(of: Int.self, capacity: group) { terms in
+                let k = keyBuffer.baseAddress!, first = terms.baseAddress!
+                let scratch = TermIndex.BatchScratch(heads: headBuffer.baseAddress!, ends: endBuffer.baseAddress!, states: stateBuffer.baseAddress!)
                 var base = 0
                 while base < keys.count {
                     let n = min(group, keys.count - base)
@@ -351,7 +354,9 @@ public final class Classifier {
                     for j in 0..<n { rules[base + j] = Self.rule(v, index, k + j * 6, firstTerm: first[j]) }
                     base += n
                 }
+             }
             }
+           }
           }
         }
     }
@@ -360,7 +365,7 @@ public final class Classifier {
     public var termIndexNestedGroups: Int {
         (0..<chainCount).reduce(0) { n, c in
             guard let t = views[c].termIndex?.pointee else { return n }
-            return n + (0...TermIndex.dims).reduce(0) { $0 + (t.anchors[$1]?.groupCount ?? 0) }
+            return n + t.groupCount
         }
     }
 

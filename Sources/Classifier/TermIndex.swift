@@ -1,17 +1,28 @@
 // The fast path for tables without bit vectors (VD_TABLE_F_NO_ROWS, large rule sets): the first
-// matching term of a chain found from the table's term sections, with memory linear in the terms.
+// matching term of a chain found from the table's term sections, with memory near linear in the
+// terms.
 //
-// Each term is filed under one *anchor* dimension, the one where it accepts the smallest share of
-// keys (weighted, since traffic crowds onto few protocols and ports). Per anchor dimension, the
-// keys are cut into elementary intervals where some anchored term's range starts or ends, and
-// each range is stored at its canonical nodes of a segment tree over those intervals (at most two
-// per level, so no range is copied into every interval it covers: a /8 costs as much as a /32).
-// A packet's key in that dimension names one leaf; the terms whose anchor range holds the key are
-// exactly those in the lists on the leaf's path to the root. Lists are in term order, so each is
-// scanned only until a term at or past the best match so far; a candidate is confirmed against
-// its bounding box in all six dimensions (one cache line), and against its exact ranges where a
+// Each term is filed under one *anchor* dimension, the one where packets meet it least often
+// (``CostModel``). Per anchor dimension, the keys are cut into elementary intervals where some
+// anchored term's range starts or ends, and each key maps straight to its interval's *list*: the
+// terms whose anchor range holds the interval, in term order. Ranges are first placed at their
+// canonical nodes of a segment tree over the intervals (at most two per level), and the nodes on
+// each interval's path to the root are then merged into its list, from the leaf up, for as many
+// levels as a memory budget allows; a node above that level stays one shared list that every
+// interval under it also names. ClassBench sets at 100K rules flatten completely at 1.2–4× the
+// segment tree's entries, so a packet meets one list per anchor dimension.
+//
+// A list longer than ``nestThreshold`` is split again by its entries' second dimension: per
+// dimension, a *nested group* whose own intervals map to flattened lists, found by a search over
+// the group's cut points. Every entry carries the term's range in one more dimension, so most
+// candidates are rejected from the list's own cache lines; a candidate is confirmed against its
+// bounding box in all six dimensions (one cache line), and against its exact ranges where a
 // dimension has more than one. The answer is the least matching term: the same as the AND of the
 // bit-vector rows, which the differential tests check on every conformance case.
+//
+// ``firstMatches(_:count:into:scratch:)`` runs a group of packets through the same search in
+// stages, prefetching each stage's lines for the whole group before any is read, and confirming
+// candidates only after their boxes were prefetched (DECISIONS 68).
 
 import CPrefetch
 import CVerdictABI
@@ -22,7 +33,7 @@ import MatchTable
 struct TermIndex {
     static let dims = Int(VD_DIM_COUNT.rawValue)
 
-    /// A list entry: the term, and its range in a second dimension (its next most selective), so
+    /// A list entry: the term, and its range in one more dimension (its next most selective), so
     /// that most candidates are rejected from the list's own cache lines without loading the box.
     struct Entry {
         var term: UInt32
@@ -31,39 +42,65 @@ struct TermIndex {
         var hi: UInt32
     }
 
-    /// A long list split again, by its entries' filter dimension: per dimension, a segment tree
-    /// over the elementary intervals of the entries' ranges in it, flattened per leaf like an
-    /// anchor. A popular prefix's list then costs a few short lists instead of a scan of hundreds
-    /// of entries (the second of the two dimensions a term is filed under). Its entries carry the
-    /// term's range in a third dimension, for the same reason as the anchor's carry a second.
+    /// One cut point of a nested group and the start of the list of the interval it opens.
+    struct Cut {
+        var bound: UInt32
+        var start: UInt32
+    }
+
+    /// A long list split again by one dimension, its entries' filter dimension: the elementary
+    /// intervals of their ranges in it, each with its list (flattened, in term order). Entries
+    /// carry the term's range in a third dimension. Interval i is [cuts[i].bound,
+    /// cuts[i + 1].bound) and its list pool[cuts[i].start ..< cuts[i + 1].start].
     struct NestedGroup {
         var dim: Int
-        /// leaves + 1 sorted cut points; leaf i is [bounds[i], bounds[i + 1]).
-        var bounds: UnsafeMutablePointer<UInt32>
         var leaves: Int
-        var pathStart: UnsafeMutablePointer<UInt32>
-        var lists: UnsafeMutablePointer<(UInt32, UInt32)>
-        var entries: UnsafeMutablePointer<Entry>
+        var cuts: UnsafeMutablePointer<Cut>
     }
+
+    /// What a key names: one list, nested groups, or several of those (an interval under shared
+    /// nodes). Kind in the top two bits, then a 30-bit and a 32-bit field:
+    /// list (start, end) into ``pool``; groups (first, count) into ``groups``; refs (first,
+    /// count) into ``refs``, whose elements are lists or groups.
+    typealias Ref = UInt64
+    static let listKind: UInt64 = 0, groupsKind: UInt64 = 1, refsKind: UInt64 = 2
+    static func ref(_ kind: UInt64, _ a: Int, _ b: Int) -> Ref { kind << 62 | UInt64(b) << 32 | UInt64(a) }
+    @inline(__always) static func kind(_ r: Ref) -> UInt64 { r >> 62 }
+    @inline(__always) static func first(_ r: Ref) -> Int { Int(UInt32(truncatingIfNeeded: r)) }
+    @inline(__always) static func second(_ r: Ref) -> Int { Int((r >> 32) & 0x3FFF_FFFF) }
 
     /// Lists longer than this are split by filter dimension.
     static let nestThreshold = 32
-    /// A list reference with this bit set names nested groups: (bit | first group, group count).
-    static let nestedFlag: UInt32 = 0x8000_0000
+    /// A segment-tree level is merged into the intervals below it while the merged lists stay
+    /// within this many entries (`total` is the tree's own count).
+    static func flattenBudget(_ total: Int) -> Int { 6 * total + 65_536 }
+    /// A nested group whose flattened lists would exceed this many entries keeps one interval.
+    static func nestedBudget(_ count: Int) -> Int { 4 * count + 64 }
 
-    /// One anchor dimension's segment tree, flattened per leaf.
-    struct Anchor {
-        /// key → leaf (elementary interval).
-        var leafOf: UnsafeMutablePointer<UInt32>
-        /// CSR over leaves: leaf i's non-empty lists (itself and its ancestors in the segment tree,
-        /// empty nodes skipped) are lists[pathStart[i] ..< pathStart[i + 1]], each a (first, end)
-        /// pair of indices into entries.
-        var pathStart: UnsafeMutablePointer<UInt32>
-        var lists: UnsafeMutablePointer<(UInt32, UInt32)>
-        var entries: UnsafeMutablePointer<Entry>
-        var groups: UnsafeMutablePointer<NestedGroup>
-        var groupCount: Int
-    }
+    let termCount: Int
+    /// Per term, one 64-byte line of ``boxStride`` words: lo and hi (exclusive) of its bounding
+    /// range in each dimension (words 0–11), then at ``exactWord`` bit d set when dimension d has
+    /// more than one range (the box is not exact). A whole line, so that confirming a candidate
+    /// costs one miss, never two.
+    let boxes: UnsafeMutablePointer<UInt32>
+    static let boxStride = 16
+    static let exactWord = 12
+    /// Anchor dimensions in use, in the order a packet scans them; ``dims`` is the pseudo-anchor
+    /// of terms trivial in every dimension (one key, 0).
+    let anchorCount: Int
+    let anchorDims: UnsafeMutablePointer<Int>
+    /// Per anchor (same order), the Ref of each key.
+    let refOf: UnsafeMutablePointer<UnsafeMutablePointer<Ref>>
+    /// All entries of all lists.
+    let pool: UnsafeMutablePointer<Entry>
+    let groups: UnsafeMutablePointer<NestedGroup>
+    let groupCount: Int
+    let refs: UnsafeMutablePointer<Ref>
+    /// The table's spans and ranges for the exact check (nil for trivial dimensions).
+    let spans: [UnsafePointer<vd_span>?]
+    let ranges: [UnsafePointer<vd_key_range>?]
+    /// Bytes this index allocated, for reports.
+    let byteCount: Int
 
     /// The elementary intervals cut at `cuts`: the sorted distinct cut points, the number of
     /// intervals between them (leaves), and that number rounded up to a power of two.
@@ -85,79 +122,6 @@ struct TermIndex {
             l >>= 1; r >>= 1
         }
     }
-
-    /// For each leaf, the non-empty node lists from it to the root, as (first, end) pairs.
-    static func leafPaths(leaves: Int, size: Int, nodeStart: [UInt32], arena: PageArena) -> (pathStart: UnsafeMutablePointer<UInt32>, lists: [(UInt32, UInt32)]) {
-        let pathStart = arena.allocate(UInt32.self, leaves + 1)
-        var lists: [(UInt32, UInt32)] = []
-        for i in 0..<leaves {
-            pathStart[i] = UInt32(lists.count)
-            var node = i + size
-            while node >= 1 {
-                if nodeStart[node] != nodeStart[node + 1] { lists.append((nodeStart[node], nodeStart[node + 1])) }
-                node >>= 1
-            }
-        }
-        pathStart[leaves] = UInt32(lists.count)
-        return (pathStart, lists)
-    }
-
-    /// The nested groups of one long list (entries in term order), and their bytes; `third(t)` is
-    /// the entry term t gets in a nested list.
-    static func nestedGroups(_ entries: UnsafeBufferPointer<Entry>, third: (UInt32) -> Entry, arena: PageArena) -> ([NestedGroup], Int) {
-        var groups: [NestedGroup] = []
-        var bytes = 0
-        for dim in 0..<dims {
-            let es = entries.filter { Int($0.filterDim) == dim }
-            guard !es.isEmpty else { continue }
-            var cuts: [UInt32] = []
-            for e in es { cuts.append(e.lo); cuts.append(e.hi) }
-            let (bounds, leaves, size) = elementaryIntervals(cuts)
-            func leaf(_ x: UInt32) -> Int {
-                var lo = 0, hi = bounds.count
-                while lo < hi { let mid = (lo + hi) >> 1; if bounds[mid] < x { lo = mid + 1 } else { hi = mid } }
-                return lo
-            }
-            var start = [UInt32](repeating: 0, count: 2 * size + 1)
-            for e in es where e.lo < e.hi { canonicalNodes(leaf(e.lo), leaf(e.hi), size: size) { start[$0 + 1] += 1 } }
-            for i in 1...(2 * size) { start[i] += start[i - 1] }
-            let total = Int(start[2 * size])
-            let nested = arena.allocate(Entry.self, max(1, total))
-            var fill = Array(start.prefix(2 * size))
-            for e in es where e.lo < e.hi {
-                let entry = third(e.term)
-                canonicalNodes(leaf(e.lo), leaf(e.hi), size: size) { node in (nested + Int(fill[node])).initialize(to: entry); fill[node] += 1 }
-            }
-            let (pathStart, lists) = leafPaths(leaves: leaves, size: size, nodeStart: start, arena: arena)
-            let listStorage = arena.allocate((UInt32, UInt32).self, max(1, lists.count))
-            listStorage.initialize(from: lists, count: lists.count)
-            let boundStorage = arena.allocate(UInt32.self, bounds.count)
-            boundStorage.initialize(from: bounds, count: bounds.count)
-            groups.append(NestedGroup(dim: dim, bounds: boundStorage, leaves: leaves, pathStart: pathStart, lists: listStorage, entries: nested))
-            bytes += bounds.count * 4 + (leaves + 1) * 4 + lists.count * 8 + total * MemoryLayout<Entry>.stride
-        }
-        return (groups, bytes)
-    }
-
-    let termCount: Int
-    /// Per term, one 64-byte line of ``boxStride`` words: lo and hi (exclusive) of its bounding
-    /// range in each dimension (words 0–11), then at ``exactWord`` bit d set when dimension d has
-    /// more than one range (the box is not exact). A whole line, so that confirming a candidate
-    /// costs one miss, never two.
-    let boxes: UnsafeMutablePointer<UInt32>
-    static let boxStride = 16
-    static let exactWord = 12
-    /// Per dimension, nil when trivial or when no term is anchored there.
-    let anchors: UnsafeMutablePointer<Anchor?>
-    /// Anchor dimensions in use, in the order a packet scans them.
-    let anchorOrder: [Int]
-    let anchorCount: Int
-    let anchorList: UnsafeMutablePointer<Int>
-    /// The table's spans and ranges for the exact check (nil for trivial dimensions).
-    let spans: [UnsafePointer<vd_span>?]
-    let ranges: [UnsafePointer<vd_key_range>?]
-    /// Bytes this index allocated, for reports.
-    let byteCount: Int
 
     /// How a term's anchor is chosen: the dimension where it is cheapest to file, by one of two
     /// estimates of how often packets meet it there. The Classifier builds both and keeps the
@@ -276,7 +240,7 @@ struct TermIndex {
 
         // Anchor per term: the cheapest non-trivial dimension; a term that never matches is not
         // filed at all; a term trivial everywhere (a chain with no non-trivial dimension) goes
-        // under a pseudo-anchor: dimension 0 with one leaf.
+        // under a pseudo-anchor (``dims``) with one key.
         var anchorOf = [Int](repeating: -1, count: n)
         var filterOf = [Int](repeating: 0, count: n)
         var thirdOf = [Int](repeating: 0, count: n)
@@ -300,9 +264,59 @@ struct TermIndex {
             Entry(term: UInt32(t), filterDim: UInt32(f), lo: box[t * Self.boxStride + 2 * f], hi: box[t * Self.boxStride + 2 * f + 1])
         }
 
-        anchors = arena.allocate(Anchor?.self, Self.dims + 1)
-        anchors.initialize(repeating: nil, count: Self.dims + 1)
-        var order: [Int] = []
+        var pool: [Entry] = []
+        var groupList: [NestedGroup] = []
+        var refList: [Ref] = []
+        var nodeBytes = 0
+
+        /// A list of terms (ascending) as a Ref: entries in the pool, or nested groups when long.
+        func listRef(_ terms: [UInt32]) -> Ref {
+            if terms.count <= Self.nestThreshold {
+                let start = pool.count
+                for t in terms { pool.append(entry(Int(t), filterOf[Int(t)])) }
+                return Self.ref(Self.listKind, start, pool.count)
+            }
+            let firstGroup = groupList.count
+            for dim in 0..<Self.dims {
+                // Entries filtered on `dim`, with a non-empty range there (others never match).
+                let members = terms.filter { filterOf[Int($0)] == dim && box[Int($0) * Self.boxStride + 2 * dim] < box[Int($0) * Self.boxStride + 2 * dim + 1] }
+                guard !members.isEmpty else { continue }
+                func lo(_ t: UInt32) -> UInt32 { box[Int(t) * Self.boxStride + 2 * dim] }
+                func hi(_ t: UInt32) -> UInt32 { box[Int(t) * Self.boxStride + 2 * dim + 1] }
+                var cuts: [UInt32] = []
+                for t in members { cuts.append(lo(t)); cuts.append(hi(t)) }
+                var (bounds, leaves, _) = Self.elementaryIntervals(cuts)
+                func leaf(_ x: UInt32) -> Int {
+                    var l = 0, h = bounds.count
+                    while l < h { let m = (l + h) >> 1; if bounds[m] < x { l = m + 1 } else { h = m } }
+                    return l
+                }
+                var copies = 0
+                for t in members { copies += leaf(hi(t)) - leaf(lo(t)) }
+                var perLeaf: [[UInt32]]
+                if copies > Self.nestedBudget(members.count) {
+                    // Ranges too wide to copy into every interval: one interval, scanned whole.
+                    bounds = [0, UInt32.max]
+                    leaves = 1
+                    perLeaf = [members]
+                } else {
+                    perLeaf = Array(repeating: [], count: leaves)
+                    for t in members { for l in leaf(lo(t))..<leaf(hi(t)) { perLeaf[l].append(t) } }
+                }
+                let cutStorage = arena.allocate(Cut.self, leaves + 1)
+                for l in 0..<leaves {
+                    (cutStorage + l).initialize(to: Cut(bound: bounds[l], start: UInt32(pool.count)))
+                    for t in perLeaf[l] { pool.append(entry(Int(t), thirdOf[Int(t)])) }
+                }
+                (cutStorage + leaves).initialize(to: Cut(bound: bounds[leaves], start: UInt32(pool.count)))
+                nodeBytes += (leaves + 1) * MemoryLayout<Cut>.stride
+                groupList.append(NestedGroup(dim: dim, leaves: leaves, cuts: cutStorage))
+            }
+            return Self.ref(Self.groupsKind, firstGroup, groupList.count - firstGroup)
+        }
+
+        var dimsInOrder: [Int] = []
+        var refPointers: [UnsafeMutablePointer<Ref>] = []
         for d in 0...Self.dims {
             let members = (0..<n).filter { anchorOf[$0] == d }
             guard !members.isEmpty else { continue }
@@ -317,59 +331,91 @@ struct TermIndex {
                 for t in members { for r in termRanges(t) { cuts.append(r.lo); cuts.append(r.hi) } }
             }
             let (bounds, leaves, size) = Self.elementaryIntervals(cuts)
-            let leafOf = arena.allocate(UInt32.self, keyCount)
-            for i in 0..<leaves { (leafOf + Int(bounds[i])).initialize(repeating: UInt32(i), count: Int(bounds[i + 1] - bounds[i])) }
-            func leaf(_ key: UInt32) -> Int { Int(leafOf[Int(key)]) }
+            var leafOf = [UInt32](repeating: 0, count: keyCount)
+            for i in 0..<leaves { for key in Int(bounds[i])..<Int(bounds[i + 1]) { leafOf[key] = UInt32(i) } }
             // Canonical nodes of leaves [l, r): the standard bottom-up segment-tree walk.
             func forEachNode(_ t: Int, _ body: (Int) -> Void) {
                 if d == Self.dims { body(size); return }
                 for r in termRanges(t) {
-                    let l = leaf(r.lo)
-                    let rr = Int(r.hi) == keyCount ? leaves : leaf(r.hi)
+                    let l = Int(leafOf[Int(r.lo)])
+                    let rr = Int(r.hi) == keyCount ? leaves : Int(leafOf[Int(r.hi)])
                     Self.canonicalNodes(l, rr, size: size, body)
                 }
             }
-            var start = [UInt32](repeating: 0, count: 2 * size + 1)
+            var start = [Int](repeating: 0, count: 2 * size + 1)
             for t in members { forEachNode(t) { start[$0 + 1] += 1 } }
             for i in 1...(2 * size) { start[i] += start[i - 1] }
-            let total = Int(start[2 * size])
-            let entries = arena.allocate(Entry.self, max(1, total))
+            let total = start[2 * size]
+            var nodeTerms = [UInt32](repeating: 0, count: max(1, total))
             var fill = Array(start.prefix(2 * size))
-            for t in members {   // ascending, so every list is in term order
-                let entry = entry(t, filterOf[t])
-                forEachNode(t) { node in (entries + Int(fill[node])).initialize(to: entry); fill[node] += 1 }
+            for t in members {   // ascending, so every node's terms are in term order
+                forEachNode(t) { node in nodeTerms[fill[node]] = UInt32(t); fill[node] += 1 }
             }
-            // Per leaf, the non-empty nodes from the leaf up to the root; a long node list is
-            // replaced by a reference to its nested groups.
-            let (pathStart, paths) = Self.leafPaths(leaves: leaves, size: size, nodeStart: start, arena: arena)
-            var lists = paths
-            var groups: [NestedGroup] = []
-            var nestedRef: [UInt32: (UInt32, UInt32)] = [:]
-            for i in lists.indices where Int(lists[i].1 - lists[i].0) > Self.nestThreshold {
-                if let ref = nestedRef[lists[i].0] { lists[i] = ref; continue }
-                let long = UnsafeBufferPointer(start: entries + Int(lists[i].0), count: Int(lists[i].1 - lists[i].0))
-                let third: (UInt32) -> Entry = { t in entry(Int(t), thirdOf[Int(t)]) }
-                let (g, gBytes) = Self.nestedGroups(long, third: third, arena: arena)
-                let ref = (Self.nestedFlag | UInt32(groups.count), UInt32(g.count))
-                nestedRef[lists[i].0] = ref
-                groups += g
-                bytes += gBytes
-                lists[i] = ref
+            // How many levels to merge into the intervals: a node at height h is copied into
+            // every real interval under it.
+            let levels = size.trailingZeroBitCount   // size is a power of two
+            var copiesAt = [Int](repeating: 0, count: levels + 1)
+            for node in 1..<(2 * size) where start[node + 1] > start[node] {
+                let level = Int.bitWidth - 1 - node.leadingZeroBitCount
+                let height = levels - level
+                let first = (node << height) - size, last = min(((node + 1) << height) - size, leaves)
+                if last > first { copiesAt[height] += (start[node + 1] - start[node]) * (last - first) }
             }
-            let listStorage = arena.allocate((UInt32, UInt32).self, max(1, lists.count))
-            listStorage.initialize(from: lists, count: lists.count)
-            let groupStorage = arena.allocate(NestedGroup.self, max(1, groups.count))
-            groupStorage.initialize(from: groups, count: groups.count)
-            anchors[d] = Anchor(leafOf: leafOf, pathStart: pathStart, lists: listStorage, entries: entries,
-                                groups: groupStorage, groupCount: groups.count)
-            bytes += keyCount * 4 + (leaves + 1) * 4 + lists.count * 8 + total * MemoryLayout<Entry>.stride
-            order.append(d)
+            var merged = 0, flatLevels = 0   // heights below flatLevels are merged
+            while flatLevels <= levels, merged + copiesAt[flatLevels] <= Self.flattenBudget(total) {
+                merged += copiesAt[flatLevels]
+                flatLevels += 1
+            }
+            var shared: [Int: Ref] = [:]
+            var leafRef = [Ref](repeating: Self.ref(Self.listKind, 0, 0), count: leaves)
+            for i in 0..<leaves {
+                var terms: [UInt32] = []
+                var here: [Ref] = []
+                var node = i + size, height = 0
+                while node >= 1 {
+                    if start[node + 1] > start[node] {
+                        if height < flatLevels {
+                            terms += nodeTerms[start[node]..<start[node + 1]]
+                        } else if let r = shared[node] {
+                            here.append(r)
+                        } else {
+                            let r = listRef(Array(nodeTerms[start[node]..<start[node + 1]]))
+                            shared[node] = r
+                            here.append(r)
+                        }
+                    }
+                    node >>= 1
+                    height += 1
+                }
+                if !terms.isEmpty { terms.sort(); here.insert(listRef(terms), at: 0) }
+                if here.count == 1 {
+                    leafRef[i] = here[0]
+                } else if here.count > 1 {
+                    leafRef[i] = Self.ref(Self.refsKind, refList.count, here.count)
+                    refList += here
+                }
+            }
+            let keyRefs = arena.allocate(Ref.self, keyCount)
+            for key in 0..<keyCount { (keyRefs + key).initialize(to: leafRef[Int(leafOf[key])]) }
+            nodeBytes += keyCount * MemoryLayout<Ref>.stride
+            dimsInOrder.append(d)
+            refPointers.append(keyRefs)
         }
-        anchorOrder = order
-        anchorCount = order.count
-        anchorList = arena.allocate(Int.self, order.count)
-        for (i, d) in order.enumerated() { anchorList[i] = d }
-        byteCount = bytes
+        precondition(pool.count < Int(Self.groupFlag), "term index: too many entries")
+        self.pool = arena.allocate(Entry.self, pool.count)
+        self.pool.initialize(from: pool, count: pool.count)
+        groups = arena.allocate(NestedGroup.self, groupList.count)
+        groups.initialize(from: groupList, count: groupList.count)
+        groupCount = groupList.count
+        refs = arena.allocate(Ref.self, refList.count)
+        refs.initialize(from: refList, count: refList.count)
+        anchorCount = dimsInOrder.count
+        anchorDims = arena.allocate(Int.self, anchorCount)
+        anchorDims.initialize(from: dimsInOrder, count: anchorCount)
+        refOf = arena.allocate(UnsafeMutablePointer<Ref>.self, anchorCount)
+        refOf.initialize(from: refPointers, count: anchorCount)
+        byteCount = n * Self.boxStride * 4 + nodeBytes + pool.count * MemoryLayout<Entry>.stride
+            + groupList.count * MemoryLayout<NestedGroup>.stride + refList.count * MemoryLayout<Ref>.stride
     }
 
     /// Whether term `t` accepts the six keys.
@@ -400,66 +446,69 @@ struct TermIndex {
         return true
     }
 
-    /// The leaf of nested group `g` holding `key` (the last cut at or below it), or -1 when the
-    /// key is outside every range of the group.
+    /// The list of nested group `g` holding `key`, as pool (start, end); empty when the key is
+    /// outside every range of the group. Branch-free halving, so that searches of a batch's
+    /// packets overlap instead of waiting on mispredicted branches.
     @inline(__always)
-    static func leaf(_ g: NestedGroup, _ key: UInt32) -> Int {
-        var lo = 0, hi = g.leaves + 1
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if g.bounds[mid] <= key { lo = mid + 1 } else { hi = mid }
+    static func list(_ g: NestedGroup, _ key: UInt32) -> (Int, Int) {
+        let cuts = g.cuts
+        if key < cuts[0].bound || key >= cuts[g.leaves].bound { return (0, 0) }
+        var base = 0, count = g.leaves
+        while count > 1 {
+            let half = count >> 1
+            base = cuts[base + half].bound <= key ? base + half : base
+            count -= half
         }
-        let leaf = lo - 1
-        return leaf < 0 || leaf >= g.leaves ? -1 : leaf
+        return (Int(cuts[base].start), Int(cuts[base + 1].start))
     }
 
-    /// Lowers `best` to the least term of the nested groups at or after `start` that accepts the keys.
-    @inline(__always)
-    func scanNested(_ groups: UnsafeMutablePointer<NestedGroup>, count: Int, _ k: UnsafePointer<UInt32>, from start: Int, best: inout Int) {
-        for j in 0..<count {
-            let g = groups[j]
-            let leaf = Self.leaf(g, k[g.dim])
-            if leaf < 0 { continue }
-            for l in Int(g.pathStart[leaf])..<Int(g.pathStart[leaf + 1]) {
-                scanList(g.entries, Int(g.lists[l].0), Int(g.lists[l].1), k, from: start, best: &best)
-            }
-        }
-    }
-
-    /// Lowers `best` to the least term of entries[first ..< end] (ascending) at or after `start`
+    /// Lowers `best` to the least term of pool[first ..< end] (ascending) at or after `start`
     /// that accepts the keys: the scan stops at the first match or at a term no better than `best`.
     @inline(__always)
-    func scanList(_ entries: UnsafeMutablePointer<Entry>, _ first: Int, _ end: Int, _ k: UnsafePointer<UInt32>, from start: Int, best: inout Int) {
+    func scanList(_ first: Int, _ end: Int, _ k: UnsafePointer<UInt32>, from start: Int, best: inout Int) {
         var e = first
         if start > 0 {
             // Pass: skip the terms before the target.
             var hi = end
             while e < hi {
                 let mid = (e + hi) >> 1
-                if Int(entries[mid].term) < start { e = mid + 1 } else { hi = mid }
+                if Int(pool[mid].term) < start { e = mid + 1 } else { hi = mid }
             }
         }
         while e < end {
-            let entry = entries[e]
+            let entry = pool[e]
             let t = Int(entry.term)
             if t >= best { break }
-            let key = k[Int(entry.filterDim)]
-            if (key &- entry.lo) < (entry.hi &- entry.lo) && matches(t, k) { best = t; break }
+            if Self.passes(entry, k) && matches(t, k) { best = t; break }
             e += 1
         }
     }
 
-    /// Lowers `best` to the least term at or after `start` that accepts the keys among the lists
-    /// [first, end) of anchor `a`: one leaf's path.
+    /// Whether the keys are inside the entry's filter range.
     @inline(__always)
-    func scanPath(_ a: Anchor, _ first: Int, _ end: Int, _ k: UnsafePointer<UInt32>, from start: Int, best: inout Int) {
-        for l in first..<end {
-            if a.lists[l].0 & Self.nestedFlag != 0 {
-                scanNested(a.groups + Int(a.lists[l].0 & ~Self.nestedFlag), count: Int(a.lists[l].1), k, from: start, best: &best)
-                continue
-            }
-            scanList(a.entries, Int(a.lists[l].0), Int(a.lists[l].1), k, from: start, best: &best)
+    static func passes(_ entry: Entry, _ k: UnsafePointer<UInt32>) -> Bool {
+        (k[Int(entry.filterDim)] &- entry.lo) < (entry.hi &- entry.lo)
+    }
+
+    /// Lowers `best` by the lists a list or groups Ref names.
+    @inline(__always)
+    func scanListOrGroups(_ r: Ref, _ k: UnsafePointer<UInt32>, from start: Int, best: inout Int) {
+        if Self.kind(r) == Self.listKind {
+            scanList(Self.first(r), Self.second(r), k, from: start, best: &best)
+            return
         }
+        for g in Self.first(r)..<(Self.first(r) + Self.second(r)) {
+            let group = groups[g]
+            let (s, e) = Self.list(group, k[group.dim])
+            scanList(s, e, k, from: start, best: &best)
+        }
+    }
+
+    /// The key of anchor `i` in the keys.
+    @inline(__always)
+    func anchorKey(_ i: Int, _ k: UnsafePointer<UInt32>) -> Int {
+        let d = anchorDims[i]
+        return d < Self.dims ? Int(k[d]) : 0
     }
 
     /// The least term at or after `start` that accepts the keys, or -1.
@@ -467,10 +516,12 @@ struct TermIndex {
     func firstMatch(_ k: UnsafePointer<UInt32>, from start: Int) -> Int {
         var best = Int.max
         for i in 0..<anchorCount {
-            let d = anchorList[i]
-            let a = anchors[d].unsafelyUnwrapped
-            let leaf = d == Self.dims ? 0 : Int(a.leafOf[Int(k[d])])
-            scanPath(a, Int(a.pathStart[leaf]), Int(a.pathStart[leaf + 1]), k, from: start, best: &best)
+            let r = refOf[i][anchorKey(i, k)]
+            if Self.kind(r) == Self.refsKind {
+                for j in Self.first(r)..<(Self.first(r) + Self.second(r)) { scanListOrGroups(refs[j], k, from: start, best: &best) }
+            } else {
+                scanListOrGroups(r, k, from: start, best: &best)
+            }
         }
         return best == Int.max ? -1 : best
     }
@@ -505,29 +556,31 @@ struct TermIndex {
         return out
     }
 
-    /// Work the index would do for `count` keys (six UInt32 each): a unit per list and per level
-    /// reached, plus every entry of every list met, as if no scan stopped early. Comparable between
-    /// two indexes of the same chain, and deterministic (no timing on a shared machine).
+    /// Work the index would do for `count` keys (six UInt32 each): a unit per list, group and
+    /// search step reached, plus every entry of every list met, as if no scan stopped early.
+    /// Comparable between two indexes of the same chain, and deterministic (no timing on a shared
+    /// machine).
     func estimatedWork(_ keys: UnsafePointer<UInt32>, count: Int) -> Int {
         var work = 0
+        func visit(_ r: Ref, _ k: UnsafePointer<UInt32>) {
+            work += 1
+            if Self.kind(r) == Self.listKind { work += Self.second(r) - Self.first(r); return }
+            for g in Self.first(r)..<(Self.first(r) + Self.second(r)) {
+                let group = groups[g]
+                work += 2 + Int.bitWidth - group.leaves.leadingZeroBitCount
+                let (s, e) = Self.list(group, k[group.dim])
+                work += e - s
+            }
+        }
         for p in 0..<count {
             let k = keys + p * Self.dims
             for i in 0..<anchorCount {
-                let d = anchorList[i]
-                let a = anchors[d].unsafelyUnwrapped
-                let leaf = d == Self.dims ? 0 : Int(a.leafOf[Int(k[d])])
                 work += 2
-                for l in Int(a.pathStart[leaf])..<Int(a.pathStart[leaf + 1]) {
-                    let (ref, end) = a.lists[l]
-                    work += 1
-                    if ref & Self.nestedFlag == 0 { work += Int(end - ref); continue }
-                    for j in 0..<Int(end) {
-                        let g = a.groups[Int(ref & ~Self.nestedFlag) + j]
-                        work += 2 + Int.bitWidth - g.leaves.leadingZeroBitCount
-                        let gl = Self.leaf(g, k[g.dim])
-                        if gl < 0 { continue }
-                        for m in Int(g.pathStart[gl])..<Int(g.pathStart[gl + 1]) { work += 1 + Int(g.lists[m].1 - g.lists[m].0) }
-                    }
+                let r = refOf[i][anchorKey(i, k)]
+                if Self.kind(r) == Self.refsKind {
+                    for j in Self.first(r)..<(Self.first(r) + Self.second(r)) { visit(refs[j], k) }
+                } else {
+                    visit(r, k)
                 }
             }
         }
@@ -537,59 +590,163 @@ struct TermIndex {
     /// Packets per call of ``firstMatches(_:count:into:scratch:)``: enough misses in flight to
     /// fill the core's miss buffers, few enough that the prefetched lines are still in L1.
     static let batchMax = 16
-    /// UInt32s of scratch ``firstMatches(_:count:into:scratch:)`` needs.
-    static let batchScratch = batchMax * (dims + 1) * 2
+    /// Lists and groups one packet of a batch may name; a packet naming more takes
+    /// ``firstMatch(_:from:)`` instead.
+    static let itemMax = 12
+    /// An item naming a nested group not yet searched.
+    static let groupFlag: UInt32 = 0x8000_0000
+
+    /// Buffers for ``firstMatches(_:count:into:scratch:)``: per packet, ``itemMax`` list
+    /// positions and ends, and two words of state (item count or `UInt32.max` when the packet
+    /// named too many, and which items hold a candidate). Each buffer is under the 1 KiB that
+    /// `withUnsafeTemporaryAllocation` keeps on the stack.
+    struct BatchScratch {
+        static let items = batchMax * itemMax
+        static let states = batchMax * 2
+        var heads: UnsafeMutablePointer<UInt32>
+        var ends: UnsafeMutablePointer<UInt32>
+        var states: UnsafeMutablePointer<UInt32>
+    }
+
+    /// Appends the list or groups `r` names to one packet's items; false when they do not fit.
+    @inline(__always)
+    func push(_ r: Ref, _ heads: UnsafeMutablePointer<UInt32>, _ ends: UnsafeMutablePointer<UInt32>, _ n: inout Int) -> Bool {
+        if Self.kind(r) == Self.listKind {
+            let s = Self.first(r), e = Self.second(r)
+            if s == e { return true }
+            if n == Self.itemMax { return false }
+            heads[n] = UInt32(s)
+            ends[n] = UInt32(e)
+            n += 1
+            vd_prefetch(pool + s)
+            return true
+        }
+        for g in Self.first(r)..<(Self.first(r) + Self.second(r)) {
+            if n == Self.itemMax { return false }
+            heads[n] = UInt32(g) | Self.groupFlag
+            ends[n] = 0
+            n += 1
+            vd_prefetch(groups + g)
+        }
+        return true
+    }
 
     /// `firstMatch(keys + 6 * i, from: 0)` into `out[i]` for i < `count` (at most ``batchMax``).
     ///
-    /// The same search, in stages across the group: every packet's leaf slot, then every leaf's
-    /// path bounds, then every path's lists, then every list's first entries are prefetched before
-    /// any is read. A lone packet walks these four levels as a chain of dependent cache misses
-    /// (100–160 ns each once the index outgrows L2); here a group's misses at each level overlap.
-    func firstMatches(_ keys: UnsafePointer<UInt32>, count: Int, into out: UnsafeMutablePointer<Int>,
-                      scratch: UnsafeMutablePointer<UInt32>) {
+    /// The same search in stages across the group, each stage prefetching what the next reads for
+    /// every packet before any packet reads it: the keys' Refs; the lists and groups they name;
+    /// each group's search (branch-free, so the group's searches overlap); each list's scan to its
+    /// first candidate, a term whose entry filter passes (no better than the best candidate so
+    /// far: the scan stops there, as the one-packet search stops at its best match); and last the
+    /// candidates' boxes, confirmed in term order. A lone packet walks these levels as a chain of
+    /// dependent misses, 100–160 ns each once the index outgrows L2; here a group's misses at each
+    /// level overlap.
+    ///
+    /// Confirming is a merge: each list's position is a lower bound on the terms it has left
+    /// unconfirmed, so the least position that is a confirmed candidate is the answer. A failed
+    /// candidate, or a list the scan stopped at the bound, moves on to its next candidate.
+    func firstMatches(_ keys: UnsafePointer<UInt32>, count: Int, into out: UnsafeMutablePointer<Int>, scratch: BatchScratch) {
         let na = anchorCount
+        let heads = scratch.heads, ends = scratch.ends, states = scratch.states
         for p in 0..<count {
-            for i in 0..<na {
-                let d = anchorList[i]
-                if d < Self.dims { vd_prefetch(anchors[d].unsafelyUnwrapped.leafOf + Int(keys[p * 6 + d])) }
-            }
+            let k = keys + p * Self.dims
+            for i in 0..<na { vd_prefetch(refOf[i] + anchorKey(i, k)) }
         }
         for p in 0..<count {
-            for i in 0..<na {
-                let d = anchorList[i]
-                let a = anchors[d].unsafelyUnwrapped
-                let leaf = d == Self.dims ? 0 : a.leafOf[Int(keys[p * 6 + d])]
-                scratch[(p * na + i) * 2] = leaf
-                vd_prefetch(a.pathStart + Int(leaf))
-            }
-        }
-        for p in 0..<count {
-            for i in 0..<na {
-                let a = anchors[anchorList[i]].unsafelyUnwrapped
-                let leaf = Int(scratch[(p * na + i) * 2])
-                let first = a.pathStart[leaf]
-                scratch[(p * na + i) * 2] = first
-                scratch[(p * na + i) * 2 + 1] = a.pathStart[leaf + 1]
-                vd_prefetch(a.lists + Int(first))
-            }
-        }
-        for p in 0..<count {
-            for i in 0..<na {
-                let a = anchors[anchorList[i]].unsafelyUnwrapped
-                for l in Int(scratch[(p * na + i) * 2])..<Int(scratch[(p * na + i) * 2 + 1]) {
-                    let ref = a.lists[l].0
-                    if ref & Self.nestedFlag == 0 { vd_prefetch(a.entries + Int(ref)) } else { vd_prefetch(a.groups + Int(ref & ~Self.nestedFlag)) }
+            let k = keys + p * Self.dims
+            let h = heads + p * Self.itemMax, e = ends + p * Self.itemMax
+            var n = 0, fits = true
+            for i in 0..<na where fits {
+                let r = refOf[i][anchorKey(i, k)]
+                if Self.kind(r) == Self.refsKind {
+                    for j in Self.first(r)..<(Self.first(r) + Self.second(r)) where fits { fits = push(refs[j], h, e, &n) }
+                } else {
+                    fits = push(r, h, e, &n)
                 }
             }
+            states[p * 2] = fits ? UInt32(n) : UInt32.max
+        }
+        for p in 0..<count where states[p * 2] != UInt32.max {
+            let k = keys + p * Self.dims
+            let h = heads + p * Self.itemMax, e = ends + p * Self.itemMax
+            for j in 0..<Int(states[p * 2]) where h[j] & Self.groupFlag != 0 {
+                let g = groups[Int(h[j] & ~Self.groupFlag)]
+                let (s, t) = Self.list(g, k[g.dim])
+                h[j] = UInt32(s)
+                e[j] = UInt32(t)
+                vd_prefetch(pool + s)
+            }
+        }
+        for p in 0..<count where states[p * 2] != UInt32.max {
+            let k = keys + p * Self.dims
+            let h = heads + p * Self.itemMax, e = ends + p * Self.itemMax
+            var bound = UInt32.max, candidates: UInt32 = 0
+            for j in 0..<Int(states[p * 2]) {
+                var x = Int(h[j])
+                let end = Int(e[j])
+                while x < end {
+                    let entry = pool[x]
+                    if entry.term >= bound { break }
+                    if Self.passes(entry, k) {
+                        candidates |= 1 << UInt32(j)
+                        bound = entry.term
+                        vd_prefetch(boxes + Int(entry.term) * Self.boxStride)
+                        break
+                    }
+                    x += 1
+                }
+                h[j] = UInt32(x)
+            }
+            states[p * 2 + 1] = candidates
         }
         for p in 0..<count {
-            var best = Int.max
-            for i in 0..<na {
-                scanPath(anchors[anchorList[i]].unsafelyUnwrapped, Int(scratch[(p * na + i) * 2]), Int(scratch[(p * na + i) * 2 + 1]),
-                         keys + p * 6, from: 0, best: &best)
+            let k = keys + p * Self.dims
+            if states[p * 2] == UInt32.max {
+                out[p] = firstMatch(k, from: 0)
+                continue
             }
-            out[p] = best == Int.max ? -1 : best
+            let h = heads + p * Self.itemMax, e = ends + p * Self.itemMax
+            let n = Int(states[p * 2])
+            var candidates = states[p * 2 + 1]
+            var answer = -1
+            while true {
+                // The list with the least position, and the next least position.
+                var least = -1, leastTerm = UInt32.max, nextTerm = UInt32.max
+                for j in 0..<n where h[j] < e[j] {
+                    let t = pool[Int(h[j])].term
+                    if t < leastTerm {
+                        nextTerm = leastTerm
+                        leastTerm = t
+                        least = j
+                    } else if t < nextTerm {
+                        nextTerm = t
+                    }
+                }
+                if least < 0 { break }
+                var x = Int(h[least])
+                let bit: UInt32 = 1 << UInt32(least)
+                if candidates & bit != 0 {
+                    if matches(Int(leastTerm), k) {
+                        answer = Int(leastTerm)
+                        break
+                    }
+                    candidates &= ~bit
+                    x += 1
+                }
+                // On to this list's next candidate, or to where another list's position is less.
+                let end = Int(e[least])
+                while x < end {
+                    let entry = pool[x]
+                    if entry.term > nextTerm { break }
+                    if Self.passes(entry, k) {
+                        candidates |= bit
+                        break
+                    }
+                    x += 1
+                }
+                h[least] = UInt32(x)
+            }
+            out[p] = answer
         }
     }
 }
