@@ -307,16 +307,16 @@ public final class Classifier {
     }
 
     /// The deciding rule, given the first matching term (-1 for none): its rule, or where that
-    /// rule is a Pass, the rule of the first match at or after its target.
+    /// rule is a Pass, the rule of the first match at or after its target. Both come from the
+    /// term's box line, which confirming the match has just loaded.
     @inline(__always)
     static func rule(_ v: ChainView, _ index: UnsafeMutablePointer<TermIndex>, _ keys: UnsafePointer<UInt32>, firstTerm: Int) -> UInt32 {
         var term = firstTerm
         while term >= 0 {
-            let rule = v.termRule[term]
-            let r = v.rules[Int(rule)]
-            if r.action != UInt8(VD_ACTION_PASS.rawValue) { return rule }
-            let start = Int(r.pass_target)
-            term = start < v.termCount ? index.pointee.firstMatch(keys, from: start) : -1
+            let box = index.pointee.boxes + term * TermIndex.boxStride
+            let start = box[TermIndex.passWord]
+            if start == UInt32.max { return box[TermIndex.ruleWord] }
+            term = Int(start) < v.termCount ? index.pointee.firstMatch(keys, from: Int(start)) : -1
         }
         return VD_NONE
     }

@@ -71,6 +71,9 @@ struct TermIndex {
 
     /// Lists longer than this are split by filter dimension.
     static let nestThreshold = 32
+    /// A long list's entries of a filter dimension get a nested group when at least this many,
+    /// else they share one list with the other few.
+    static let minGroup = 16
     /// A segment-tree level is merged into the intervals below it while the merged lists stay
     /// within this many entries (`total` is the tree's own count).
     static func flattenBudget(_ total: Int) -> Int { 6 * total + 65_536 }
@@ -80,11 +83,14 @@ struct TermIndex {
     let termCount: Int
     /// Per term, one 64-byte line of ``boxStride`` words: lo and hi (exclusive) of its bounding
     /// range in each dimension (words 0–11), then at ``exactWord`` bit d set when dimension d has
-    /// more than one range (the box is not exact). A whole line, so that confirming a candidate
-    /// costs one miss, never two.
+    /// more than one range (the box is not exact), at ``ruleWord`` the term's rule, and at
+    /// ``passWord`` that rule's Pass target, or `UInt32.max` when it is not a Pass. A whole line,
+    /// so that confirming a candidate costs one miss, never two, and the rule it decides none.
     let boxes: UnsafeMutablePointer<UInt32>
     static let boxStride = 16
     static let exactWord = 12
+    static let ruleWord = 13
+    static let passWord = 14
     /// Anchor dimensions in use, in the order a packet scans them; ``dims`` is the pseudo-anchor
     /// of terms trivial in every dimension (one key, 0).
     let anchorCount: Int
@@ -237,6 +243,12 @@ struct TermIndex {
         }
         self.spans = spans
         self.ranges = ranges
+        let termRules = table.termRules(chain: chain), rules = table.rules(chain: chain)
+        for t in 0..<n {
+            let rule = termRules[t]
+            boxes[t * Self.boxStride + Self.ruleWord] = rule
+            boxes[t * Self.boxStride + Self.passWord] = rules[Int(rule)].action == UInt8(VD_ACTION_PASS.rawValue) ? rules[Int(rule)].pass_target : UInt32.max
+        }
 
         // Anchor per term: the cheapest non-trivial dimension; a term that never matches is not
         // filed at all; a term trivial everywhere (a chain with no non-trivial dimension) goes
@@ -277,10 +289,26 @@ struct TermIndex {
                 return Self.ref(Self.listKind, start, pool.count)
             }
             let firstGroup = groupList.count
+            // Entries of dimensions too few to be worth a search of their own, kept in one list.
+            var rest: [UInt32] = []
+            func addGroup(dim: Int, leaves: Int, bounds: [UInt32], perLeaf: [[UInt32]], filter: [Int]) {
+                let cutStorage = arena.allocate(Cut.self, leaves + 1)
+                for l in 0..<leaves {
+                    (cutStorage + l).initialize(to: Cut(bound: bounds[l], start: UInt32(pool.count)))
+                    for t in perLeaf[l] { pool.append(entry(Int(t), filter[Int(t)])) }
+                }
+                (cutStorage + leaves).initialize(to: Cut(bound: bounds[leaves], start: UInt32(pool.count)))
+                nodeBytes += (leaves + 1) * MemoryLayout<Cut>.stride
+                groupList.append(NestedGroup(dim: dim, leaves: leaves, cuts: cutStorage))
+            }
             for dim in 0..<Self.dims {
                 // Entries filtered on `dim`, with a non-empty range there (others never match).
                 let members = terms.filter { filterOf[Int($0)] == dim && box[Int($0) * Self.boxStride + 2 * dim] < box[Int($0) * Self.boxStride + 2 * dim + 1] }
                 guard !members.isEmpty else { continue }
+                if members.count < Self.minGroup {
+                    rest += members
+                    continue
+                }
                 func lo(_ t: UInt32) -> UInt32 { box[Int(t) * Self.boxStride + 2 * dim] }
                 func hi(_ t: UInt32) -> UInt32 { box[Int(t) * Self.boxStride + 2 * dim + 1] }
                 var cuts: [UInt32] = []
@@ -303,14 +331,11 @@ struct TermIndex {
                     perLeaf = Array(repeating: [], count: leaves)
                     for t in members { for l in leaf(lo(t))..<leaf(hi(t)) { perLeaf[l].append(t) } }
                 }
-                let cutStorage = arena.allocate(Cut.self, leaves + 1)
-                for l in 0..<leaves {
-                    (cutStorage + l).initialize(to: Cut(bound: bounds[l], start: UInt32(pool.count)))
-                    for t in perLeaf[l] { pool.append(entry(Int(t), thirdOf[Int(t)])) }
-                }
-                (cutStorage + leaves).initialize(to: Cut(bound: bounds[leaves], start: UInt32(pool.count)))
-                nodeBytes += (leaves + 1) * MemoryLayout<Cut>.stride
-                groupList.append(NestedGroup(dim: dim, leaves: leaves, cuts: cutStorage))
+                addGroup(dim: dim, leaves: leaves, bounds: bounds, perLeaf: perLeaf, filter: thirdOf)
+            }
+            if !rest.isEmpty {
+                // One interval over every key, its entries filtered on their own filter dimension.
+                addGroup(dim: 0, leaves: 1, bounds: [0, UInt32.max], perLeaf: [rest.sorted()], filter: filterOf)
             }
             return Self.ref(Self.groupsKind, firstGroup, groupList.count - firstGroup)
         }
@@ -402,6 +427,8 @@ struct TermIndex {
             refPointers.append(keyRefs)
         }
         precondition(pool.count < Int(Self.groupFlag), "term index: too many entries")
+        // Padding for the scan's reads past a list's end (never a candidate: term past any bound).
+        pool += Array(repeating: Entry(term: UInt32.max, filterDim: 0, lo: 1, hi: 0), count: Self.scanWidth)
         self.pool = arena.allocate(Entry.self, pool.count)
         self.pool.initialize(from: pool, count: pool.count)
         groups = arena.allocate(NestedGroup.self, groupList.count)
@@ -475,14 +502,37 @@ struct TermIndex {
                 if Int(pool[mid].term) < start { e = mid + 1 } else { hi = mid }
             }
         }
-        while e < end {
-            let entry = pool[e]
-            let t = Int(entry.term)
-            if t >= best { break }
-            if Self.passes(entry, k) && matches(t, k) { best = t; break }
+        let bound = UInt32(truncatingIfNeeded: min(best, Int(UInt32.max)))
+        while true {
+            e = stop(e, end, bound, k)
+            if e == end || pool[e].term >= bound { return }
+            let t = Int(pool[e].term)
+            if matches(t, k) { best = t; return }
             e += 1
         }
     }
+
+    /// The first position in pool[x ..< end] whose term is at or past `bound` or whose entry
+    /// filter passes, else `end`. Four entries per branch: which entry stops a scan is data, and
+    /// a branch per entry mispredicts about as often as it is taken (the pool is padded by
+    /// ``scanWidth`` entries, so reading past `end` is safe).
+    @inline(__always)
+    func stop(_ x: Int, _ end: Int, _ bound: UInt32, _ k: UnsafePointer<UInt32>) -> Int {
+        var x = x
+        while x < end {
+            let e0 = pool[x], e1 = pool[x + 1], e2 = pool[x + 2], e3 = pool[x + 3]
+            var hit = Self.flag(e0.term >= bound) | Self.flag(Self.passes(e0, k))
+            hit |= (Self.flag(e1.term >= bound) | Self.flag(Self.passes(e1, k))) << 1
+            hit |= (Self.flag(e2.term >= bound) | Self.flag(Self.passes(e2, k))) << 2
+            hit |= (Self.flag(e3.term >= bound) | Self.flag(Self.passes(e3, k))) << 3
+            if hit != 0 { return min(x + hit.trailingZeroBitCount, end) }
+            x += Self.scanWidth
+        }
+        return end
+    }
+
+    static let scanWidth = 4
+    @inline(__always) static func flag(_ b: Bool) -> UInt32 { b ? 1 : 0 }
 
     /// Whether the keys are inside the entry's filter range.
     @inline(__always)
@@ -682,18 +732,12 @@ struct TermIndex {
             let h = heads + p * Self.itemMax, e = ends + p * Self.itemMax
             var bound = UInt32.max, candidates: UInt32 = 0
             for j in 0..<Int(states[p * 2]) {
-                var x = Int(h[j])
                 let end = Int(e[j])
-                while x < end {
-                    let entry = pool[x]
-                    if entry.term >= bound { break }
-                    if Self.passes(entry, k) {
-                        candidates |= 1 << UInt32(j)
-                        bound = entry.term
-                        vd_prefetch(boxes + Int(entry.term) * Self.boxStride)
-                        break
-                    }
-                    x += 1
+                let x = stop(Int(h[j]), end, bound, k)
+                if x < end, pool[x].term < bound {
+                    candidates |= 1 << UInt32(j)
+                    bound = pool[x].term
+                    vd_prefetch(boxes + Int(bound) * Self.boxStride)
                 }
                 h[j] = UInt32(x)
             }
@@ -735,15 +779,8 @@ struct TermIndex {
                 }
                 // On to this list's next candidate, or to where another list's position is less.
                 let end = Int(e[least])
-                while x < end {
-                    let entry = pool[x]
-                    if entry.term > nextTerm { break }
-                    if Self.passes(entry, k) {
-                        candidates |= bit
-                        break
-                    }
-                    x += 1
-                }
+                x = stop(x, end, nextTerm == UInt32.max ? nextTerm : nextTerm + 1, k)
+                if x < end, pool[x].term <= nextTerm, Self.passes(pool[x], k) { candidates |= bit }
                 h[least] = UInt32(x)
             }
             out[p] = answer
