@@ -293,8 +293,11 @@ public final class Classifier {
         return VD_NONE
     }
 
-    /// The term-index form of the search above, following Pass targets the same way.
-    @inline(__always)
+    /// The term-index form of the search above, following Pass targets the same way. Not inlined:
+    /// the term index's code inlined here costs the bit-vector path's one-packet lookup about 40
+    /// instructions per packet (registers spilled around it), and a call is nothing beside the
+    /// index's cache misses.
+    @inline(never)
     static func firstMatch(_ v: ChainView, _ index: UnsafeMutablePointer<TermIndex>,
                            subject: Int, src: Int, dst: Int, proto: Int, sport: Int, dport: Int) -> UInt32 {
         var k = (UInt32(truncatingIfNeeded: subject), UInt32(truncatingIfNeeded: src), UInt32(truncatingIfNeeded: dst),
