@@ -103,7 +103,8 @@ enum BenchCase {
         let timed = Double(trace.count) * Double(run.passes)
         let row = BenchRow(workload: workload.rawValue, engine: engine.rawValue, rules: w.rules.count, calicoRules: policy.classBenchIndex.count,
                            packets: trace.count, mismatches: mismatches, mpps: run.classifySeconds > 0 ? timed / run.classifySeconds / 1e6 : 0,
-                           buildSeconds: run.buildSeconds, tableBytes: run.tableBytes, passes: run.passes, classifySeconds: run.classifySeconds)
+                           buildSeconds: run.buildSeconds, tableBytes: run.tableBytes, indexBytes: run.indexBytes, passes: run.passes,
+                           classifySeconds: run.classifySeconds)
         return BenchResult(row: row, firstMismatches: lines)
     }
 
@@ -125,7 +126,7 @@ enum BenchCase {
             return e
         }
         var answers: [KubernetesExpectation?] = []
-        var buildSeconds = w.resolveSeconds, classifySeconds = 0.0, passes = 1, tableBytes = 0
+        var buildSeconds = w.resolveSeconds, classifySeconds = 0.0, passes = 1, tableBytes = 0, indexBytes = 0
         switch engine {
         case .reference:
             let start = clock.now
@@ -144,6 +145,7 @@ enum BenchCase {
             let classifier = Classifier(table)
             buildSeconds += (clock.now - start).seconds
             tableBytes = table.byteCount
+            indexBytes = classifier.termIndexBytes + classifier.addressIndexBytes
             let keys = (0..<n).map { key(w.packet($0)) }
             var results = [PathVerdict](repeating: PathVerdict(), count: n)
             var elapsed = Duration.zero
@@ -210,7 +212,7 @@ enum BenchCase {
         let timed = Double(n) * Double(passes)
         let row = BenchRow(workload: BenchWorkload.k8s.rawValue, engine: engine.rawValue, rules: w.cluster.targetRules, calicoRules: calicoRules,
                            packets: n, mismatches: mismatches, mpps: classifySeconds > 0 ? timed / classifySeconds / 1e6 : 0,
-                           buildSeconds: buildSeconds, tableBytes: tableBytes, passes: passes, classifySeconds: classifySeconds)
+                           buildSeconds: buildSeconds, tableBytes: tableBytes, indexBytes: indexBytes, passes: passes, classifySeconds: classifySeconds)
         return BenchResult(row: row, firstMismatches: lines)
     }
 

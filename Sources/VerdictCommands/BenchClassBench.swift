@@ -87,6 +87,8 @@ struct BenchClassBench: ParsableCommand {
         var classifySeconds: Double
         var passes: Int
         var tableBytes: Int
+        /// The Classifier's own lookup structures beside the table (term index, IPv4 atom index).
+        var indexBytes = 0
     }
 
     func run() throws {
@@ -152,6 +154,7 @@ struct BenchClassBench: ParsableCommand {
                 ("mpps", .double(Self.round(mpps, 6))),
                 ("buildSeconds", .double(Self.round(result.buildSeconds, 6))),
                 ("tableBytes", .int(result.tableBytes)),
+                ("indexBytes", .int(result.indexBytes)),
                 ("calicoRules", .int(calicoRules)),
                 ("unrepresentable", .int(unrepresentable)),
                 ("passes", .int(result.passes)),
@@ -172,6 +175,7 @@ struct BenchClassBench: ParsableCommand {
                 ["Mpps", String(format: "%.4g", mpps) + " (one core, \(result.passes) pass\(result.passes == 1 ? "" : "es"), \(String(format: "%.3f", result.classifySeconds)) s)"],
                 ["build seconds", String(format: "%.3f", result.buildSeconds)],
                 ["table bytes", "\(result.tableBytes)"],
+                ["index bytes", "\(result.indexBytes)"],
             ]))
         }
         if !mismatches.isEmpty { throw ExitCode(ExitStatus.expectationFailed) }
@@ -233,7 +237,8 @@ struct BenchClassBench: ParsableCommand {
             }
         }
         let answers = decided.map { $0 == VD_NONE ? Int32(-1) : classBenchOfRule[Int($0)] }
-        return Run(answers: answers, buildSeconds: buildSeconds, classifySeconds: elapsed.seconds, passes: passes, tableBytes: table.byteCount)
+        return Run(answers: answers, buildSeconds: buildSeconds, classifySeconds: elapsed.seconds, passes: passes, tableBytes: table.byteCount,
+                   indexBytes: classifier.termIndexBytes + classifier.addressIndexBytes)
     }
 }
 

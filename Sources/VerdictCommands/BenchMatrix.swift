@@ -208,6 +208,9 @@ struct BenchRow {
     var mpps: Double
     var buildSeconds: Double
     var tableBytes: Int
+    /// Memory the swift engine's Classifier adds beside the table: its term index (tables without
+    /// bit vectors) and IPv4 atom index.
+    var indexBytes: Int
     var passes: Int
     var classifySeconds: Double
     var generateSeconds: Double = 0

@@ -3,11 +3,11 @@
 import Foundation
 
 enum BenchReport {
-    static let columns = ["workload", "rules", "calico rules", "engine", "packets", "mismatches", "Mpps", "ns/packet", "build s", "table bytes"]
+    static let columns = ["workload", "rules", "calico rules", "engine", "packets", "mismatches", "Mpps", "ns/packet", "build s", "table bytes", "index bytes"]
 
     static func cells(_ r: BenchRow) -> [String] {
         [r.workload, "\(r.rules)", "\(r.calicoRules)", r.engine, "\(r.packets)", "\(r.mismatches)", mpps(r.mpps),
-         String(format: "%.1f", r.nsPerPacket), String(format: "%.3f", r.buildSeconds), "\(r.tableBytes)"]
+         String(format: "%.1f", r.nsPerPacket), String(format: "%.3f", r.buildSeconds), "\(r.tableBytes)", "\(r.indexBytes)"]
     }
 
     /// Three significant digits, never in exponent form (the reference engine runs at 0.00004 Mpps).
@@ -48,6 +48,7 @@ enum BenchReport {
                     ("nsPerPacket", .double(BenchClassBench.round(r.nsPerPacket, 3))),
                     ("buildSeconds", .double(BenchClassBench.round(r.buildSeconds, 6))),
                     ("tableBytes", .int(r.tableBytes)),
+                    ("indexBytes", .int(r.indexBytes)),
                     ("passes", .int(r.passes)),
                     ("classifySeconds", .double(BenchClassBench.round(r.classifySeconds, 6))),
                     ("generateSeconds", .double(BenchClassBench.round(r.generateSeconds, 6))),

@@ -31,7 +31,7 @@ struct BenchMatrixTests {
         let results = try #require(o["results"] as? [[String: Any]])
         #expect(results.count == 4 * 2 * 2)
         let keys: Set<String> = ["workload", "rules", "calicoRules", "engine", "packets", "mismatches", "mpps", "nsPerPacket", "buildSeconds",
-                                 "tableBytes", "passes", "classifySeconds", "generateSeconds"]
+                                 "tableBytes", "indexBytes", "passes", "classifySeconds", "generateSeconds"]
         for row in results {
             #expect(Set(row.keys) == keys)
             #expect(row["mismatches"] as? Int == 0)
@@ -40,6 +40,7 @@ struct BenchMatrixTests {
             #expect((row["nsPerPacket"] as? Double ?? 0) > 0)
             if row["engine"] as? String == "swift" {
                 #expect((row["tableBytes"] as? Int ?? 0) > 0)
+                #expect((row["indexBytes"] as? Int ?? 0) > 0, "the IPv4 atom index at least")
                 #expect((row["passes"] as? Int ?? 0) >= 1)
             }
             if (row["workload"] as? String ?? "").hasPrefix("classbench") { #expect(row["calicoRules"] as? Int == row["rules"] as? Int) }
@@ -65,8 +66,8 @@ struct BenchMatrixTests {
         let lines = r.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("verdict bench: workload classbench-ipc, seed 1, rules 10, engines swift") == true)
         #expect(lines.count == 4)
-        #expect(lines[1] == "| workload | rules | calico rules | engine | packets | mismatches | Mpps | ns/packet | build s | table bytes |")
-        #expect(lines[2] == "|---|---|---|---|---|---|---|---|---|---|")
+        #expect(lines[1] == "| workload | rules | calico rules | engine | packets | mismatches | Mpps | ns/packet | build s | table bytes | index bytes |")
+        #expect(lines[2] == "|---|---|---|---|---|---|---|---|---|---|---|")
         #expect(lines[3].hasPrefix("| classbench-ipc | 10 | 10 | swift | 100 | 0 | "))
     }
 
