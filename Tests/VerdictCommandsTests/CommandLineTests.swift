@@ -30,7 +30,11 @@ func runVerdict(_ arguments: [String], stdin: String? = nil, executable: URL? = 
     return ProcessResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
 }
 
-@Suite(.serialized) struct CommandLineTests {
+@Suite(.serialized) final class CommandLineTests {
+    /// This test's files (`writeTemp`), removed when the test's instance goes.
+    let tempDir = FileManager.default.temporaryDirectory.appendingPathComponent("verdict-cli-\(getpid())")
+    deinit { try? FileManager.default.removeItem(at: tempDir) }
+
     static let inventory = """
     apiVersion: v1
     kind: Namespace
@@ -59,9 +63,8 @@ func runVerdict(_ arguments: [String], stdin: String? = nil, executable: URL? = 
     """
 
     func writeTemp(_ name: String, _ text: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("verdict-cli-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let url = dir.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: tempDir, withIntermediateDirectories: true)
+        let url = tempDir.appendingPathComponent(name)
         try text.write(to: url, atomically: true, encoding: .utf8)
         return url.path
     }

@@ -52,6 +52,7 @@ struct InvalidCase: Decodable, Sendable, CustomTestStringConvertible {
         let path = FixturePaths.invalid.appendingPathComponent(c.file).path
         let probes = FileManager.default.temporaryDirectory.appendingPathComponent("verdict-empty-probes-\(getpid()).json")
         try #"{"probes": []}"#.write(to: probes, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: probes) }
         let r = try runVerdict(["check", "-f", path, "--probes", probes.path])
         #expect(r.status == 2, "\(c.file): \(r.stderr)")
         #expect(r.stderr.contains("\(c.file):"), "\(r.stderr)")

@@ -145,6 +145,7 @@ struct ReplayJobsTests {
 
     @Test("bench replay checks every packet and --jobs 2 against --jobs 1 before timing")
     func bench() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
         let cb = FixturePaths.packageRoot.appendingPathComponent("Benchmarks/classbench").path
         let r = try runVerdict(["bench", "replay", "--rules", cb + "/fw1_1k.rules", "--trace", cb + "/fw1_1k.trace.gz",
                                 "--limit", "3000", "--jobs", "2", "-o", "json"])
