@@ -429,7 +429,7 @@ struct TermIndex {
             dimsInOrder.append(d)
             refPointers.append(keyRefs)
         }
-        precondition(pool.count < Int(Self.groupFlag), "term index: too many entries")
+        precondition(pool.count < 1 << 30, "term index: too many entries for a Ref (30 bits)")
         // Padding for the scan's reads past a list's end (never a candidate: term past any bound).
         pool += Array(repeating: Entry(term: UInt32.max, filterDim: 0, lo: 1, hi: 0), count: Self.scanWidth)
         self.pool = arena.allocate(Entry.self, pool.count)
