@@ -36,10 +36,19 @@ struct TermIndex {
     /// A list entry: the term, and its range in one more dimension (its next most selective), so
     /// that most candidates are rejected from the list's own cache lines without loading the box.
     struct Entry {
-        var term: UInt32
-        var filterDim: UInt32
+        /// The term in the low 29 bits, the filter dimension in the top three: 12-byte entries,
+        /// so that a scan reads a quarter fewer lines.
+        var word: UInt32
         var lo: UInt32
         var hi: UInt32
+        static let termMask: UInt32 = (1 << 29) - 1
+        init(term: UInt32, filterDim: UInt32, lo: UInt32, hi: UInt32) {
+            word = filterDim << 29 | (term & Self.termMask)
+            self.lo = lo
+            self.hi = hi
+        }
+        @inline(__always) var term: UInt32 { word & Self.termMask }
+        @inline(__always) var filterDim: UInt32 { word >> 29 }
     }
 
     /// One cut point of a nested group and the start of the list of the interval it opens.
@@ -202,6 +211,7 @@ struct TermIndex {
     init(table: MatchTable, chain: Int, keys: [Int], costModel: CostModel, arena: PageArena) {
         let c = table.chains[chain]
         let n = Int(c.term_count)
+        precondition(n <= Int(Entry.termMask), "term index: more terms than an entry holds (2^29)")
         termCount = n
         var bytes = 0
         boxes = arena.allocate(UInt32.self, n * Self.boxStride)
@@ -430,8 +440,8 @@ struct TermIndex {
             refPointers.append(keyRefs)
         }
         precondition(pool.count < 1 << 30, "term index: too many entries for a Ref (30 bits)")
-        // Padding for the scan's reads past a list's end (never a candidate: term past any bound).
-        pool += Array(repeating: Entry(term: UInt32.max, filterDim: 0, lo: 1, hi: 0), count: Self.scanWidth)
+        // Padding for the scan's four-entry reads past a list's end (their hits are clamped to it).
+        pool += Array(repeating: Entry(term: Entry.termMask, filterDim: 0, lo: 1, hi: 0), count: Self.scanWidth)
         self.pool = arena.allocate(Entry.self, pool.count)
         self.pool.initialize(from: pool, count: pool.count)
         groups = arena.allocate(NestedGroup.self, groupList.count)
