@@ -71,8 +71,8 @@ public final class Classifier {
     }
 
     /// `termIndexCostModels`: the anchor cost models whose term indexes are built and compared
-    /// (tests force one).
-    init(_ table: MatchTable, termIndexCostModels: [TermIndex.CostModel]) {
+    /// (tests force one); `termIndexLayout`: the index's limits (tests shrink them).
+    init(_ table: MatchTable, termIndexCostModels: [TermIndex.CostModel], termIndexLayout: TermIndex.Layout = .standard) {
         precondition(!termIndexCostModels.isEmpty, "a term index needs a cost model")
         self.table = table
         var arenas: [PageArena] = []
@@ -129,7 +129,7 @@ public final class Classifier {
                 var best: (index: TermIndex, arena: PageArena, work: Int)? = nil
                 for model in termIndexCostModels {
                     let candidateArena = PageArena()
-                    let candidate = TermIndex(table: table, chain: i, keys: keys, costModel: model, arena: candidateArena)
+                    let candidate = TermIndex(table: table, chain: i, keys: keys, costModel: model, arena: candidateArena, layout: termIndexLayout)
                     let work = sample.withUnsafeBufferPointer { candidate.estimatedWork($0.baseAddress!, count: sample.count / TermIndex.dims) }
                     if best == nil || work < best!.work { best = (candidate, candidateArena, work) }
                 }

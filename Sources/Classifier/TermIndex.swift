@@ -12,7 +12,7 @@
 // interval under it also names. ClassBench sets at 100K rules flatten completely at 1.2–4× the
 // segment tree's entries, so a packet meets one list per anchor dimension.
 //
-// A list longer than ``nestThreshold`` is split again by its entries' second dimension: per
+// A list longer than ``Layout/nestThreshold`` is split again by its entries' second dimension: per
 // dimension, a *nested group* whose own intervals map to flattened lists, found by a search over
 // the group's cut points. Every entry carries the term's range in one more dimension, so most
 // candidates are rejected from the list's own cache lines; a candidate is confirmed against its
@@ -78,19 +78,29 @@ struct TermIndex {
     @inline(__always) static func first(_ r: Ref) -> Int { Int(UInt32(truncatingIfNeeded: r)) }
     @inline(__always) static func second(_ r: Ref) -> Int { Int((r >> 32) & 0x3FFF_FFFF) }
 
-    /// Lists longer than this are split by filter dimension. Flattened lists are contiguous and
-    /// scanned four entries per branch, so a list of up to 128 (32 lines, read in order) costs
-    /// less than the searches that splitting it adds: acl1 at 100K ran about 20% faster than with
-    /// 32 in alternating runs, fw1 a little, ipc1 the same (DECISIONS 68).
-    static let nestThreshold = 128
-    /// A long list's entries of a filter dimension get a nested group when at least this many,
-    /// else they share one list with the other few.
-    static let minGroup = 16
-    /// A segment-tree level is merged into the intervals below it while the merged lists stay
-    /// within this many entries (`total` is the tree's own count).
-    static func flattenBudget(_ total: Int) -> Int { 6 * total + 65_536 }
-    /// A nested group whose flattened lists would exceed this many entries keeps one interval.
-    static func nestedBudget(_ count: Int) -> Int { 4 * count + 64 }
+    /// The limits that shape the index. Only tests change them: ClassBench sets at 100K rules
+    /// flatten completely under the standard ones, so shared lists, groups kept at one interval
+    /// and packets naming more than ``itemMax`` lists would otherwise go unexercised.
+    struct Layout {
+        /// Lists longer than this are split by filter dimension. Flattened lists are contiguous
+        /// and scanned four entries per branch, so a list of up to 128 (32 lines, read in order)
+        /// costs less than the searches that splitting it adds: acl1 at 100K ran about 20% faster
+        /// than with 32 in alternating runs, fw1 a little, ipc1 the same (DECISIONS 68).
+        var nestThreshold = 128
+        /// A long list's entries of a filter dimension get a nested group when at least this
+        /// many, else they share one list with the other few.
+        var minGroup = 16
+        /// A segment-tree level is merged into the intervals below it while the merged lists stay
+        /// within flattenFactor × the tree's own entries + flattenSlack.
+        var flattenFactor = 6
+        var flattenSlack = 65_536
+        /// A nested group whose flattened lists would exceed nestedFactor × its entries +
+        /// nestedSlack keeps one interval.
+        var nestedFactor = 4
+        var nestedSlack = 64
+
+        static let standard = Layout()
+    }
 
     let termCount: Int
     /// Per term, one 64-byte line of ``boxStride`` words: lo and hi (exclusive) of its bounding
@@ -114,6 +124,7 @@ struct TermIndex {
     let groups: UnsafeMutablePointer<NestedGroup>
     let groupCount: Int
     let refs: UnsafeMutablePointer<Ref>
+    let refCount: Int
     /// The table's spans and ranges for the exact check (nil for trivial dimensions).
     let spans: [UnsafePointer<vd_span>?]
     let ranges: [UnsafePointer<vd_key_range>?]
@@ -208,7 +219,7 @@ struct TermIndex {
     }
 
 
-    init(table: MatchTable, chain: Int, keys: [Int], costModel: CostModel, arena: PageArena) {
+    init(table: MatchTable, chain: Int, keys: [Int], costModel: CostModel, arena: PageArena, layout: Layout = .standard) {
         let c = table.chains[chain]
         let n = Int(c.term_count)
         precondition(n <= Int(Entry.termMask), "term index: more terms than an entry holds (2^29)")
@@ -296,7 +307,7 @@ struct TermIndex {
 
         /// A list of terms (ascending) as a Ref: entries in the pool, or nested groups when long.
         func listRef(_ terms: [UInt32]) -> Ref {
-            if terms.count <= Self.nestThreshold {
+            if terms.count <= layout.nestThreshold {
                 let start = pool.count
                 for t in terms { pool.append(entry(Int(t), filterOf[Int(t)])) }
                 return Self.ref(Self.listKind, start, pool.count)
@@ -318,7 +329,7 @@ struct TermIndex {
                 // Entries filtered on `dim`, with a non-empty range there (others never match).
                 let members = terms.filter { filterOf[Int($0)] == dim && box[Int($0) * Self.boxStride + 2 * dim] < box[Int($0) * Self.boxStride + 2 * dim + 1] }
                 guard !members.isEmpty else { continue }
-                if members.count < Self.minGroup {
+                if members.count < layout.minGroup {
                     rest += members
                     continue
                 }
@@ -335,7 +346,7 @@ struct TermIndex {
                 var copies = 0
                 for t in members { copies += leaf(hi(t)) - leaf(lo(t)) }
                 var perLeaf: [[UInt32]]
-                if copies > Self.nestedBudget(members.count) {
+                if copies > layout.nestedFactor * members.count + layout.nestedSlack {
                     // Ranges too wide to copy into every interval: one interval, scanned whole.
                     bounds = [0, UInt32.max]
                     leaves = 1
@@ -400,7 +411,7 @@ struct TermIndex {
                 if last > first { copiesAt[height] += (start[node + 1] - start[node]) * (last - first) }
             }
             var merged = 0, flatLevels = 0   // heights below flatLevels are merged
-            while flatLevels <= levels, merged + copiesAt[flatLevels] <= Self.flattenBudget(total) {
+            while flatLevels <= levels, merged + copiesAt[flatLevels] <= layout.flattenFactor * total + layout.flattenSlack {
                 merged += copiesAt[flatLevels]
                 flatLevels += 1
             }
@@ -449,6 +460,7 @@ struct TermIndex {
         groupCount = groupList.count
         refs = arena.allocate(Ref.self, refList.count)
         refs.initialize(from: refList, count: refList.count)
+        refCount = refList.count
         anchorCount = dimsInOrder.count
         anchorDims = arena.allocate(Int.self, anchorCount)
         anchorDims.initialize(from: dimsInOrder, count: anchorCount)
@@ -586,6 +598,22 @@ struct TermIndex {
             }
         }
         return best == Int.max ? -1 : best
+    }
+
+    /// How many lists and groups the keys name: what a batch holds per packet, where more than
+    /// ``itemMax`` takes the one-packet path (tests check that path is reached).
+    func itemCount(_ k: UnsafePointer<UInt32>) -> Int {
+        var n = 0
+        func add(_ r: Ref) { n += Self.kind(r) == Self.listKind ? (Self.first(r) < Self.second(r) ? 1 : 0) : Self.second(r) }
+        for i in 0..<anchorCount {
+            let r = refOf[i][anchorKey(i, k)]
+            if Self.kind(r) == Self.refsKind {
+                for j in Self.first(r)..<(Self.first(r) + Self.second(r)) { add(refs[j]) }
+            } else {
+                add(r)
+            }
+        }
+        return n
     }
 
     /// Keys shaped like the rules: key i is inside term (i × a large odd number) mod n in every

@@ -24,6 +24,51 @@ struct TermIndexClassBenchTests {
         if costModels == [.keys] {
             #expect(classifier.termIndexNestedGroups > 0, "no list was long enough to be split: the nested path is untested")
         }
+        try Self.check(classifier, table, policy, w)
+    }
+
+    /// Limits that make the paths the standard layout leaves unused on these sets reachable:
+    /// nodes left shared instead of merged (keys naming several lists), groups kept at one
+    /// interval, and packets naming more lists and groups than a batch item holds.
+    static let layouts: [(name: String, layout: TermIndex.Layout)] = [
+        ("shared nodes", TermIndex.Layout(nestThreshold: 2, minGroup: 1, flattenFactor: 0, flattenSlack: 0)),
+        ("one-interval groups", TermIndex.Layout(nestThreshold: 2, minGroup: 1, nestedFactor: 0, nestedSlack: 0)),
+    ]
+
+    @Test("term index under shrunk limits: shared lists, one-interval groups and overflowing packets give the expected rules",
+          arguments: ClassBenchProfile.allCases, [0, 1])
+    func shrunkLayouts(_ profile: ClassBenchProfile, layoutIndex: Int) throws {
+        let (name, layout) = Self.layouts[layoutIndex]
+        let w = ClassBenchWorkload(profile: profile, ruleCount: 8000, packets: 20_000, seed: 7)
+        let policy = try ClassBenchPolicy(rules: w.rules, file: "generated.rules")
+        let table = try PolicyCompiler.compile(policy.policySet, options: .termIndexOnly)
+        let classifier = Classifier(table, termIndexCostModels: [.keys], termIndexLayout: layout)
+        let chain = try #require(table.chainIndex(kind: VD_CHAIN_WORKLOAD, direction: VD_DIR_INGRESS))
+        let index = try #require(classifier.views[chain].termIndex).pointee
+        if layoutIndex == 0 {
+            #expect(index.refCount > 0, "\(name): no key names more than one list")
+        } else {
+            #expect((0..<index.groupCount).contains { index.groups[$0].leaves == 1 }, "\(name): no group kept at one interval")
+        }
+        // Some packet names more lists and groups than a batch item holds: on fw's set under both
+        // layouts (its rules name the most dimensions: up to 23 and 14 items a packet with seed 7;
+        // acl and ipc stay at 8–21, not always past 12).
+        let v = classifier.views[chain]
+        let overflowing = (0..<w.trace.count).contains { i in
+            let p = policy.packet(w.trace, i)
+            let key = PacketKey(source: p.source, destination: p.destination, protocolNumber: p.protocolNumber,
+                                sourcePort: p.sourcePort, destinationPort: p.destinationPort, icmpType: nil, icmpCode: nil)
+            var k = [UInt32(policy.endpointIndex), UInt32(classifier.atom(of: key.source)), UInt32(classifier.atom(of: key.destination)),
+                     UInt32(Classifier.protoKey(v, key)), key.sourcePortKey, key.destinationPortKey]
+            return index.itemCount(&k) > TermIndex.itemMax
+        }
+        if profile == .fw { #expect(overflowing, "\(name): no packet takes the one-packet path from a batch") }
+        try Self.check(classifier, table, policy, w)
+    }
+
+    /// Every header's rule, one packet per call, is the trace's expected one, and the batch entry
+    /// point gives the same rules.
+    static func check(_ classifier: Classifier, _ table: MatchTable, _ policy: ClassBenchPolicy, _ w: ClassBenchWorkload) throws {
         let chain = try #require(table.chainIndex(kind: VD_CHAIN_WORKLOAD, direction: VD_DIR_INGRESS))
         var names: [UInt32: String] = [:]
         let classBenchOfRule: [Int32] = table.rules(chain: chain).map { r in
